@@ -1,0 +1,89 @@
+"""Settings from the environment and an optional TOML file, checked once at start.
+
+A wrong setting stops Waymark with one line naming it, not a traceback an hour later.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from bot.errors import StartupError
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str = field(default="", repr=False)
+    api_base_url: str = TELEGRAM_API
+    data_dir: Path = Path("var")
+    locales_dir: Path = field(default_factory=lambda: project_root() / "locales")
+    content_dir: Path = field(default_factory=lambda: project_root() / "content")
+    log_level: str = "INFO"
+    poll_timeout: int = 10
+
+    def check(self) -> Settings:
+        if self.log_level not in LOG_LEVELS:
+            raise StartupError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+        if not self.api_base_url.startswith(("https://", "http://127.", "http://localhost")):
+            raise StartupError("api_base_url must be https (or loopback http for the emulator)")
+        if not 0 < self.poll_timeout <= 60:
+            raise StartupError("poll_timeout must be between 1 and 60 seconds")
+        return self
+
+
+_ENV = {
+    "TELEGRAM_BOT_TOKEN": "token",
+    "WAYMARK_API_BASE_URL": "api_base_url",
+    "WAYMARK_DATA_DIR": "data_dir",
+    "WAYMARK_LOCALES_DIR": "locales_dir",
+    "WAYMARK_CONTENT_DIR": "content_dir",
+    "WAYMARK_LOG_LEVEL": "log_level",
+    "WAYMARK_POLL_TIMEOUT": "poll_timeout",
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kinds = {f.name: f.type for f in fields(Settings)}
+    kind = kinds[name]
+    try:
+        if kind == "Path":
+            return Path(str(value)).expanduser()
+        if kind == "int":
+            return int(value)
+        if kind == "str":
+            if not isinstance(value, str):
+                raise TypeError
+            return value.upper() if name == "log_level" else value
+    except (TypeError, ValueError):
+        raise StartupError(f"setting {name!r} has the wrong type") from None
+    raise StartupError(f"setting {name!r} cannot be set here")  # pragma: no cover
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Defaults, then the TOML file, then the environment, then explicit overrides."""
+    values: dict[str, Any] = {}
+    known = {f.name for f in fields(Settings)} - {"token"}
+    if config_file is not None:
+        try:
+            data = tomllib.loads(config_file.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise StartupError(f"cannot read config file {config_file}: {exc}") from None
+        for key, value in data.items():
+            if key not in known:
+                raise StartupError(f"unknown setting {key!r} in {config_file}")
+            values[key] = _coerce(key, value)
+    for env_name, name in _ENV.items():
+        if env_name in os.environ:
+            values[name] = _coerce(name, os.environ[env_name])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return replace(Settings(), **values).check()

@@ -1,0 +1,65 @@
+"""Opens the data directory: the key, the database and the vault, checked together at start."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from bot.errors import StartupError
+from bot.store.database import Database
+from bot.store.keys import load_master_key
+from bot.store.users import Users
+from bot.store.vault import Vault, VaultError
+
+DB_NAME = "waymark.db"
+KEY_NAME = "master.key"
+_KEY_CHECK_ROW = b"waymark/key-check"
+
+
+@dataclass
+class Store:
+    """Everything persistent, behind narrow repositories (no SQL outside bot/store)."""
+
+    db: Database
+    vault: Vault
+    users: Users
+
+    @classmethod
+    def open(cls, data_dir: Path) -> Store:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(data_dir / DB_NAME)
+        is_new = db.is_new
+        try:
+            master = load_master_key(data_dir / KEY_NAME, create=is_new)
+            vault = Vault(master)
+            db.open_sync()
+            db.write_sync(lambda conn: _check_key(conn, vault))
+        except BaseException:
+            db.close()
+            raise
+        return cls(db=db, vault=vault, users=Users(db, vault))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _check_key(db: sqlite_utils.Database, vault: Vault) -> None:
+    """Prove at start that the key opens this database, instead of failing on the first user."""
+    row = db.execute("SELECT value FROM waymark_meta WHERE key='key_check'").fetchone()
+    if row is None:
+        sealed = vault.seal(_KEY_CHECK_ROW, {"app": "waymark"})
+        db.execute(
+            "INSERT INTO waymark_meta VALUES ('key_check', ?)",
+            [base64.b64encode(sealed).decode()],
+        )
+        return
+    try:
+        vault.open(_KEY_CHECK_ROW, base64.b64decode(row[0]))
+    except (VaultError, ValueError):
+        raise StartupError(
+            "the master key does not open this database: restore the right key "
+            "(WAYMARK_MASTER_KEY or the key file)"
+        ) from None

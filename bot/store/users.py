@@ -1,0 +1,78 @@
+"""The user repository: the only code that turns a chat id into a row and back."""
+
+from __future__ import annotations
+
+import time
+
+import sqlite_utils
+
+from bot.store.database import Database
+from bot.store.records import UserRecord
+from bot.store.vault import Vault, VaultError
+
+SECONDS_PER_DAY = 86400
+
+
+def today(now: float | None = None) -> int:
+    """Days since the epoch: dates are stored as days, never instants."""
+    return int((time.time() if now is None else now) // SECONDS_PER_DAY)
+
+
+class Users:
+    """Load, save and forget user records, sealed by the vault."""
+
+    def __init__(self, db: Database, vault: Vault) -> None:
+        self._db = db
+        self._vault = vault
+
+    async def get(self, chat_id: int) -> UserRecord | None:
+        row_id = self._vault.pseudonym(chat_id)
+
+        def fetch(db: sqlite_utils.Database) -> tuple[str, bytes] | None:
+            row = db.execute("SELECT key_id, blob FROM users WHERE id=?", [row_id]).fetchone()
+            return (str(row[0]), bytes(row[1])) if row else None
+
+        found = await self._db.read(fetch)
+        if found is None:
+            return None
+        try:
+            record = UserRecord.from_dict(self._vault.open(row_id, found[1]))
+        except VaultError:
+            # A record that no longer opens is unusable; treat the person as new rather than fail.
+            return None
+        if record.chat_id != chat_id:
+            return None
+        return record
+
+    async def save(self, record: UserRecord) -> None:
+        row_id = self._vault.pseudonym(record.chat_id)
+        blob = self._vault.seal(row_id, record.to_dict())
+        key_id = self._vault.key_id
+        day = today()
+
+        def upsert(db: sqlite_utils.Database) -> None:
+            db.execute(
+                "INSERT INTO users(id, key_id, blob, active_day) VALUES (?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET key_id=excluded.key_id, blob=excluded.blob, "
+                "active_day=excluded.active_day",
+                [row_id, key_id, blob, day],
+            )
+
+        await self._db.write(upsert)
+
+    async def forget(self, chat_id: int) -> bool:
+        """Delete the row and, by cascade, every subscription; True if there was anything."""
+        row_id = self._vault.pseudonym(chat_id)
+
+        def delete(db: sqlite_utils.Database) -> bool:
+            db.execute("DELETE FROM subscriptions WHERE user_id=?", [row_id])
+            cursor = db.execute("DELETE FROM users WHERE id=?", [row_id])
+            return bool(cursor.rowcount)
+
+        return await self._db.write(delete)
+
+    async def count(self) -> int:
+        def count(db: sqlite_utils.Database) -> int:
+            return int(db.execute("SELECT count(*) FROM users").fetchone()[0])
+
+        return await self._db.read(count)

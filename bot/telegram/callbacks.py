@@ -1,0 +1,50 @@
+"""Callback data: short, versioned, strictly parsed.
+
+Callback data comes back from the client and can be stale (an old message) or forged (any client
+can send any bytes up to 64), so nothing is trusted until it parses into a known action.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+VERSION = "1"
+MAX_BYTES = 64  # Telegram's limit for callback_data
+
+ACTIONS = frozenset(
+    {
+        "menu",  # show the main menu
+        "lang",  # open the language picker, or with an argument: choose that language
+        "privacy",  # the privacy screen
+        "continue",  # after the first privacy screen
+        "help",
+        "close",  # delete the living message
+        "forget",  # ask to delete everything
+        "forget!",  # confirmed
+        "soon",  # a feature not available yet; argument names it
+    }
+)
+_PATTERN = re.compile(r"^(?P<v>\d)\|(?P<action>[a-z!?]{1,12})(?:\|(?P<arg>[A-Za-z0-9_.-]{1,40}))?$")
+
+
+@dataclass(frozen=True)
+class Callback:
+    action: str
+    arg: str | None = None
+
+    def encode(self) -> str:
+        data = f"{VERSION}|{self.action}" + (f"|{self.arg}" if self.arg else "")
+        if self.action not in ACTIONS or len(data.encode()) > MAX_BYTES:
+            raise ValueError("callback does not fit Telegram's limits or is unknown")
+        return data
+
+
+def decode(data: str | None) -> Callback | None:
+    """A known callback, or None for anything stale, foreign or forged."""
+    if not data or len(data.encode()) > MAX_BYTES:
+        return None
+    match = _PATTERN.match(data)
+    if not match or match["v"] != VERSION or match["action"] not in ACTIONS:
+        return None
+    return Callback(match["action"], match["arg"])

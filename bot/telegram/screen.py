@@ -1,0 +1,114 @@
+"""Screens and the one living message they are shown in.
+
+A screen is plain data (text and buttons) built from the user's state. Showing it happens only
+here: edit the living message in place when a button was pressed, otherwise send a new one and
+delete the old, so the chat holds as little as possible if a phone is seized.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import ContextTypes
+
+from bot.i18n.catalogs import Translator
+from bot.store.records import UserRecord
+from bot.telegram.callbacks import Callback
+from bot.telegram.services import services
+
+log = logging.getLogger(__name__)
+
+DELETE_WINDOW_HOURS = 47  # Telegram allows 48; keep an hour of margin for clock skew
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    callback: Callback | None = None
+    url: str | None = None
+
+    def to_telegram(self) -> InlineKeyboardButton:
+        if self.url:
+            return InlineKeyboardButton(self.label, url=self.url)
+        assert self.callback is not None
+        return InlineKeyboardButton(self.label, callback_data=self.callback.encode())
+
+
+@dataclass(frozen=True)
+class Screen:
+    text: str  # Telegram HTML
+    rows: list[list[Button]] = field(default_factory=list)
+
+    def markup(self) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup([[b.to_telegram() for b in row] for row in self.rows])
+
+
+def pressed_message(update: Update) -> Message | None:
+    """The message whose button was pressed, if Telegram still lets us edit it."""
+    query = update.callback_query
+    if query is not None and isinstance(query.message, Message):
+        return query.message
+    return None
+
+
+def close_row(tr: Translator) -> list[Button]:
+    return [Button("✖ " + tr._("Close"), Callback("close"))]
+
+
+def now_hour() -> int:
+    return int(time.time() // 3600)
+
+
+async def show(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    record: UserRecord | None,
+    screen: Screen,
+    *,
+    edit: Message | None = None,
+) -> None:
+    """Show a screen as the living message; persist where it lives if the user has a record."""
+    bot = context.bot
+    if edit is not None:
+        try:
+            await edit.edit_text(
+                screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.markup()
+            )
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            # The message is gone or too old to edit: fall through and send a fresh one.
+    try:
+        sent = await bot.send_message(
+            chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.markup()
+        )
+    except Forbidden:
+        # The person blocked the bot: keep nothing about them.
+        await services(context).store.users.forget(chat_id)
+        log.info("user blocked the bot; record deleted")
+        return
+    if record is None:
+        return
+    old_id, old_hour = record.screen_id, record.screen_hour
+    record.screen_id, record.screen_hour = sent.message_id, now_hour()
+    await services(context).store.users.save(record)
+    if old_id is not None and old_id != sent.message_id:
+        await delete_quietly(context, chat_id, old_id, old_hour)
+
+
+async def delete_quietly(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int, sent_hour: int | None
+) -> bool:
+    """Delete a message if Telegram still allows it; an old or missing one is not an error."""
+    if sent_hour is not None and now_hour() - sent_hour > DELETE_WINDOW_HOURS:
+        return False
+    try:
+        return bool(await context.bot.delete_message(chat_id, message_id))
+    except (BadRequest, Forbidden):
+        return False
