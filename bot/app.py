@@ -1,23 +1,33 @@
-"""The one place that wires storage, catalogs and the Telegram application together."""
+"""The one place that wires storage, catalogs, Telegram, the partner API and the jobs."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from types import TracebackType
 
+from aiohttp import web
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import logs
+from bot.alerts.broadcaster import Broadcaster
+from bot.alerts.ratelimit import SendLimiter
+from bot.alerts.vetting import Vetting
 from bot.config import Settings
 from bot.errors import StartupError
 from bot.i18n.catalogs import Catalogs
+from bot.partners.api import make_app
+from bot.regions import load_regions
 from bot.store.store import Store
 from bot.telegram import router
+from bot.telegram.limiter_hook import SharedLimiterHook
 from bot.telegram.services import KEY, Services
 
 log = logging.getLogger(__name__)
+
+EXPIRY_CHECK_SECONDS = 15
 
 
 class Waymark:
@@ -29,18 +39,39 @@ class Waymark:
         self.settings = settings
         logs.quiet_libraries()
         self.catalogs = Catalogs.load(settings.locales_dir)
+        self.regions = load_regions(settings.content_dir / "regions.yaml")
         self.store = Store.open(settings.data_dir)
+        self.limiter = SendLimiter(settings.broadcast_rate)
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(settings.token)
             .base_url(settings.api_base_url)
             .concurrent_updates(64)
+            .rate_limiter(SharedLimiterHook(self.limiter))
             .build()
         )
-        self.services = Services(settings, self.store, self.catalogs)
+        self.broadcaster = Broadcaster(
+            self.store,
+            self.application.bot,
+            self.catalogs,
+            self.regions,
+            self.limiter,
+            concurrency=settings.broadcast_concurrency,
+            paid=settings.paid_broadcast,
+            partner_name=self._partner_name,
+        )
+        self.vetting = Vetting(self.store, self.regions, self.broadcaster.wake)
+        self.services = Services(settings, self.store, self.catalogs, self.regions, self.vetting)
         self.application.bot_data[KEY] = self.services
         router.register(self.application)
+        self._runner: web.AppRunner | None = None
+        self._jobs: list[asyncio.Task[None]] = []
         self._stopped = asyncio.Event()
+        self.partner_api_port: int | None = None
+
+    def _partner_name(self, partner_id: str) -> str:
+        partner = self.store.partners.get(partner_id)
+        return partner.name if partner else partner_id
 
     async def start(self) -> None:
         try:
@@ -59,23 +90,62 @@ class Waymark:
             await router.publish_commands(self.application, self.catalogs)
         except TelegramError as exc:
             log.warning("could not publish the command menu: %s", type(exc).__name__)
+        await self._start_partner_api()
         await self.application.start()
         assert self.application.updater is not None
         await self.application.updater.start_polling(
             timeout=self.settings.poll_timeout, drop_pending_updates=False
         )
+        self.broadcaster.start()
+        self._jobs.append(asyncio.create_task(self._expiry_job(), name="waymark-expiry"))
         log.info("Waymark is running with %d languages", len(self.catalogs.codes))
+
+    async def _start_partner_api(self) -> None:
+        self._runner = web.AppRunner(make_app(self.vetting), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(
+            self._runner, self.settings.partner_api_host, self.settings.partner_api_port
+        )
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self.store.close()
+            raise StartupError(
+                f"cannot listen for the partner API on {self.settings.partner_api_host}:"
+                f"{self.settings.partner_api_port} ({exc.strerror})"
+            ) from None
+        addresses = self._runner.addresses
+        self.partner_api_port = int(addresses[0][1]) if addresses else None
+
+    @property
+    def partner_api_url(self) -> str:
+        return f"http://{self.settings.partner_api_host}:{self.partner_api_port}"
+
+    async def _expiry_job(self) -> None:
+        while True:
+            with contextlib.suppress(Exception):
+                await self.vetting.expire_due()
+            await asyncio.sleep(EXPIRY_CHECK_SECONDS)
 
     async def stop(self) -> None:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        for job in self._jobs:
+            job.cancel()
+        for job in self._jobs:
+            with contextlib.suppress(asyncio.CancelledError):
+                await job
+        await self.broadcaster.stop()
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+        if self._runner is not None:
+            await self._runner.cleanup()
         self.store.close()
 
     async def wait(self) -> None:

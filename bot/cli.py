@@ -36,7 +36,45 @@ def _parser() -> argparse.ArgumentParser:
     try_.add_argument(
         "--data-dir", type=Path, help="keep the demo database here (default: a temporary folder)"
     )
+    partner = sub.add_parser("partner", help="manage partner organizations and credentials")
+    partner.add_argument("--data-dir", type=Path)
+    psub = partner.add_subparsers(dest="action", required=True)
+    add = psub.add_parser("add", help="register a partner organization")
+    add.add_argument("id")
+    add.add_argument("name")
+    add.add_argument("--regions", nargs="+", required=True)
+    add.add_argument("--trust", default="two-person", choices=("two-person", "instant"))
+    add.add_argument("--language", default="en")
+    cred = psub.add_parser("add-credential", help="a member credential; prints its token once")
+    cred.add_argument("id")
+    cred.add_argument("label")
+    cred.add_argument("--roles", nargs="+", required=True, choices=("author", "approver"))
+    psub.add_parser("list", help="partners and their credentials (never tokens)")
+    revoke = psub.add_parser("revoke", help="revoke a partner or one credential")
+    revoke.add_argument("target")
+    rotate = psub.add_parser("rotate-token", help="replace a credential's token")
+    rotate.add_argument("credential")
+    regions = psub.add_parser("set-regions", help="the regions a partner may warn")
+    regions.add_argument("id")
+    regions.add_argument("regions", nargs="+")
+    trust = psub.add_parser("set-trust", help="two-person approval or instant publication")
+    trust.add_argument("id")
+    trust.add_argument("trust", choices=("two-person", "instant"))
+
+    audit = sub.add_parser("audit", help="check or export the hash-chained audit log")
+    audit.add_argument("--data-dir", type=Path)
+    audit.add_argument("action", choices=("verify", "export"))
+
+    alert = sub.add_parser("alert", help="delivery status of an alert")
+    alert.add_argument("--data-dir", type=Path)
+    alert.add_argument("action", choices=("status",))
+    alert.add_argument("alert_id")
+    alert.add_argument("--follow", action="store_true", help="live progress until it finishes")
     return parser
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return load_settings(args.config, data_dir=args.data_dir).data_dir
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,6 +84,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_run(args))
         if args.command == "try":
             return asyncio.run(_try(args))
+        if args.command == "partner":
+            from bot.admin import partner_command
+
+            return partner_command(_data_dir(args), args.action, vars(args), sys.stdout)
+        if args.command == "audit":
+            from bot.admin import audit_command
+
+            return audit_command(_data_dir(args), args.action, sys.stdout)
+        if args.command == "alert":
+            from bot.admin import alert_status
+
+            return alert_status(_data_dir(args), args.alert_id, sys.stdout, follow=args.follow)
     except StartupError as exc:
         print(f"waymark: {exc}", file=sys.stderr)
         return 2

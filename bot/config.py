@@ -30,6 +30,11 @@ class Settings:
     content_dir: Path = field(default_factory=lambda: project_root() / "content")
     log_level: str = "INFO"
     poll_timeout: int = 10
+    partner_api_host: str = "127.0.0.1"
+    partner_api_port: int = 8080  # 0 picks a free port (tests, `waymark try`)
+    broadcast_rate: float = 29.0  # messages/second; Telegram allows about 30
+    paid_broadcast: bool = False  # up to 1000/s, billed in Telegram Stars
+    broadcast_concurrency: int = 16
 
     def check(self) -> Settings:
         if self.log_level not in LOG_LEVELS:
@@ -38,6 +43,13 @@ class Settings:
             raise StartupError("api_base_url must be https (or loopback http for the emulator)")
         if not 0 < self.poll_timeout <= 60:
             raise StartupError("poll_timeout must be between 1 and 60 seconds")
+        limit = 1000.0 if self.paid_broadcast else 30.0
+        if not 0 < self.broadcast_rate <= limit:
+            raise StartupError(f"broadcast_rate must be above 0 and at most {limit:g}")
+        if not 0 <= self.partner_api_port <= 65535:
+            raise StartupError("partner_api_port must be a port number")
+        if not 1 <= self.broadcast_concurrency <= 512:
+            raise StartupError("broadcast_concurrency must be between 1 and 512")
         return self
 
 
@@ -49,6 +61,11 @@ _ENV = {
     "WAYMARK_CONTENT_DIR": "content_dir",
     "WAYMARK_LOG_LEVEL": "log_level",
     "WAYMARK_POLL_TIMEOUT": "poll_timeout",
+    "WAYMARK_PARTNER_API_HOST": "partner_api_host",
+    "WAYMARK_PARTNER_API_PORT": "partner_api_port",
+    "WAYMARK_BROADCAST_RATE": "broadcast_rate",
+    "WAYMARK_PAID_BROADCAST": "paid_broadcast",
+    "WAYMARK_BROADCAST_CONCURRENCY": "broadcast_concurrency",
 }
 
 
@@ -59,7 +76,21 @@ def _coerce(name: str, value: Any) -> Any:
         if kind == "Path":
             return Path(str(value)).expanduser()
         if kind == "int":
+            if isinstance(value, bool):
+                raise TypeError
             return int(value)
+        if kind == "float":
+            if isinstance(value, bool):
+                raise TypeError
+            return float(value)
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(value).lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
         if kind == "str":
             if not isinstance(value, str):
                 raise TypeError

@@ -26,7 +26,7 @@ async def run_tryout(*, data_dir: Path, lang: str, interactive: bool, config: Pa
             token=DEMO_TOKEN,
             api_base_url=emulator.base_url,
             data_dir=data_dir,
-            poll_timeout=1,
+            poll_timeout=1, partner_api_port=0,
         )
         logging.getLogger(__name__).debug("emulator and bot on loopback")
         async with Waymark(settings), EmulatorClient(emulator.url) as client:

@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bot.emulator.client import EmulatorClient
-from bot.emulator.server import EmulatorServer
 
 from bot import logs
 from bot.app import Waymark
 from bot.config import Settings, load_settings
+from bot.emulator.client import EmulatorClient
+from bot.emulator.server import EmulatorServer
 from bot.store.keys import ENV_VAR
 
 TOKEN = "100000001:test-token-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -43,7 +43,11 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(emulator: EmulatorServer, data_dir: Path) -> Settings:
     return load_settings(
-        token=TOKEN, api_base_url=emulator.base_url, data_dir=data_dir, poll_timeout=1
+        token=TOKEN,
+        api_base_url=emulator.base_url,
+        data_dir=data_dir,
+        poll_timeout=1,
+        partner_api_port=0,
     )
 
 

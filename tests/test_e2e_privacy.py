@@ -8,10 +8,10 @@ import struct
 from pathlib import Path
 
 import pytest
-from bot.emulator.client import EmulatorClient
 
 from bot import logs
 from bot.app import Waymark
+from bot.emulator.client import EmulatorClient
 from bot.store.store import DB_NAME
 from tests.conftest import TOKEN
 from tests.test_e2e_skeleton import ALICE, BORIS

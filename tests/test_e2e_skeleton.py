@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from bot.emulator.client import ChatView, EmulatorClient
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot.app import Waymark
+from bot.emulator.client import ChatView, EmulatorClient
 
 ALICE = 1_234_567_890  # fits in 4 bytes: the byte scan checks that form too
 BORIS = 5_550_000_001

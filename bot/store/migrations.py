@@ -30,7 +30,69 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX subscriptions_user ON subscriptions(user_id)")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    """Partners, their credentials, alerts, idempotency keys, the audit log and the outbox.
+
+    None of these is personal data except the outbox, which holds pseudonymous row ids only.
+    """
+    db.execute(
+        "CREATE TABLE partners ("
+        " id TEXT PRIMARY KEY, name TEXT NOT NULL, regions TEXT NOT NULL,"
+        " trust TEXT NOT NULL, language TEXT NOT NULL,"
+        " created_at INTEGER NOT NULL, revoked_at INTEGER)"
+    )
+    db.execute(
+        "CREATE TABLE credentials ("
+        " id TEXT PRIMARY KEY, partner_id TEXT NOT NULL REFERENCES partners(id),"
+        " label TEXT NOT NULL, roles TEXT NOT NULL, token_hash BLOB NOT NULL,"
+        " created_at INTEGER NOT NULL, revoked_at INTEGER)"
+    )
+    db.execute(
+        "CREATE TABLE alerts ("
+        " id TEXT PRIMARY KEY, partner_id TEXT NOT NULL REFERENCES partners(id),"
+        " author TEXT NOT NULL, state TEXT NOT NULL, status TEXT NOT NULL,"
+        " msg_type TEXT NOT NULL, refers_to TEXT REFERENCES alerts(id),"
+        " severity TEXT NOT NULL, urgency TEXT NOT NULL, certainty TEXT NOT NULL,"
+        " regions TEXT NOT NULL, texts TEXT NOT NULL, language TEXT NOT NULL,"
+        " media TEXT, expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+        " decided_by TEXT, decided_at INTEGER, reason TEXT,"
+        " cap_sender TEXT, cap_identifier TEXT, cap_sent TEXT, source TEXT NOT NULL,"
+        " sending_started_ms INTEGER)"
+    )
+    db.execute("CREATE INDEX alerts_partner ON alerts(partner_id, created_at)")
+    db.execute("CREATE INDEX alerts_cap ON alerts(cap_sender, cap_identifier)")
+    db.execute(
+        "CREATE TABLE idempotency ("
+        " partner_id TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,"
+        " alert_id TEXT NOT NULL, created_at INTEGER NOT NULL,"
+        " PRIMARY KEY (partner_id, key)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE audit ("
+        " seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,"
+        " action TEXT NOT NULL, subject TEXT, detail TEXT NOT NULL,"
+        " prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"
+    )
+    # Append-only: the database itself refuses edits and deletes of audit rows.
+    db.execute(
+        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
+    )
+    db.execute(
+        "CREATE TABLE outbox ("
+        " alert_id TEXT NOT NULL, user_id BLOB NOT NULL, priority INTEGER NOT NULL,"
+        " state TEXT NOT NULL, message_id INTEGER, attempts INTEGER NOT NULL DEFAULT 0,"
+        " reason TEXT, updated_at INTEGER NOT NULL,"
+        " PRIMARY KEY (alert_id, user_id)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX outbox_pending ON outbox(state, priority, alert_id)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 
 
 def _table_names(db: sqlite_utils.Database) -> set[str]:

@@ -9,8 +9,12 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.errors import StartupError
+from bot.store.alerts import Alerts
+from bot.store.audit import AuditLog
 from bot.store.database import Database
 from bot.store.keys import load_master_key
+from bot.store.outbox import Outbox
+from bot.store.partners import Partners
 from bot.store.users import Users
 from bot.store.vault import Vault, VaultError
 
@@ -26,6 +30,10 @@ class Store:
     db: Database
     vault: Vault
     users: Users
+    partners: Partners
+    alerts: Alerts
+    audit: AuditLog
+    outbox: Outbox
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
@@ -40,7 +48,15 @@ class Store:
         except BaseException:
             db.close()
             raise
-        return cls(db=db, vault=vault, users=Users(db, vault))
+        return cls(
+            db=db,
+            vault=vault,
+            users=Users(db, vault),
+            partners=Partners(db),
+            alerts=Alerts(db),
+            audit=AuditLog(db),
+            outbox=Outbox(db, vault),
+        )
 
     def close(self) -> None:
         self.db.close()

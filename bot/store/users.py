@@ -18,6 +18,15 @@ def today(now: float | None = None) -> int:
     return int((time.time() if now is None else now) // SECONDS_PER_DAY)
 
 
+def _upsert(db: sqlite_utils.Database, row_id: bytes, key_id: str, blob: bytes, day: int) -> None:
+    db.execute(
+        "INSERT INTO users(id, key_id, blob, active_day) VALUES (?,?,?,?) "
+        "ON CONFLICT(id) DO UPDATE SET key_id=excluded.key_id, blob=excluded.blob, "
+        "active_day=excluded.active_day",
+        [row_id, key_id, blob, day],
+    )
+
+
 class Users:
     """Load, save and forget user records, sealed by the vault."""
 
@@ -51,12 +60,7 @@ class Users:
         day = today()
 
         def upsert(db: sqlite_utils.Database) -> None:
-            db.execute(
-                "INSERT INTO users(id, key_id, blob, active_day) VALUES (?,?,?,?) "
-                "ON CONFLICT(id) DO UPDATE SET key_id=excluded.key_id, blob=excluded.blob, "
-                "active_day=excluded.active_day",
-                [row_id, key_id, blob, day],
-            )
+            _upsert(db, row_id, key_id, blob, day)
 
         await self._db.write(upsert)
 
@@ -70,6 +74,48 @@ class Users:
             return bool(cursor.rowcount)
 
         return await self._db.write(delete)
+
+    async def set_regions(self, record: UserRecord, regions: list[str]) -> None:
+        """Save the record and replace its blind-index subscriptions in one transaction."""
+        record.regions = sorted(set(regions))
+        row_id = self._vault.pseudonym(record.chat_id)
+        blob = self._vault.seal(row_id, record.to_dict())
+        indexes = [self._vault.blind_index(code) for code in record.regions]
+        key_id, day = self._vault.key_id, today()
+
+        def replace(db: sqlite_utils.Database) -> None:
+            _upsert(db, row_id, key_id, blob, day)
+            db.execute("DELETE FROM subscriptions WHERE user_id=?", [row_id])
+            db.conn.executemany(
+                "INSERT INTO subscriptions(region_index, user_id) VALUES (?,?)",
+                [(index, row_id) for index in indexes],
+            )
+
+        await self._db.write(replace)
+
+    async def open_row(self, row_id: bytes) -> UserRecord | None:
+        """Decrypt one row by its pseudonym (the broadcaster, just before sending)."""
+
+        def fetch(db: sqlite_utils.Database) -> bytes | None:
+            row = db.execute("SELECT blob FROM users WHERE id=?", [row_id]).fetchone()
+            return bytes(row[0]) if row else None
+
+        blob = await self._db.read(fetch)
+        if blob is None:
+            return None
+        try:
+            return UserRecord.from_dict(self._vault.open(row_id, blob))
+        except VaultError:
+            return None
+
+    async def forget_row(self, row_id: bytes) -> None:
+        """Delete by pseudonym: a user who blocked the bot, found while broadcasting."""
+
+        def delete(db: sqlite_utils.Database) -> None:
+            db.execute("DELETE FROM subscriptions WHERE user_id=?", [row_id])
+            db.execute("DELETE FROM users WHERE id=?", [row_id])
+
+        await self._db.write(delete)
 
     async def count(self) -> int:
         def count(db: sqlite_utils.Database) -> int:

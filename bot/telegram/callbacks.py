@@ -23,6 +23,12 @@ ACTIONS = frozenset(
         "forget",  # ask to delete everything
         "forget!",  # confirmed
         "soon",  # a feature not available yet; argument names it
+        "alerts",  # early warnings home
+        "regions",  # region picker; argument: the parent region shown
+        "toggle",  # (un)subscribe one region; argument: its code
+        "active",  # active warnings for my regions
+        "unsub",  # stop all warnings
+        "quiet",  # toggle quiet notifications
     }
 )
 _PATTERN = re.compile(r"^(?P<v>\d)\|(?P<action>[a-z!?]{1,12})(?:\|(?P<arg>[A-Za-z0-9_.-]{1,40}))?$")

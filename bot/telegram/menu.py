@@ -13,7 +13,7 @@ from bot.telegram.context import Visit
 from bot.telegram.screen import Button, Screen, close_row, pressed_message, show
 
 # Features whose issues have not landed yet; the menu says so instead of hiding them.
-SOON = ("secure", "lockdown", "leave", "detained", "findhelp", "alerts")
+SOON = ("secure", "lockdown", "leave", "detained", "findhelp")
 
 
 def feature_label(tr: Translator, feature: str) -> str:
@@ -23,7 +23,6 @@ def feature_label(tr: Translator, feature: str) -> str:
         "leave": "🚪 " + tr._("Deactivate or delete an account"),
         "detained": "⚠️ " + tr._("If you are detained"),
         "findhelp": "🆘 " + tr._("Find help near you"),
-        "alerts": "📣 " + tr._("Early warnings"),
     }
     return labels[feature]
 
@@ -49,6 +48,7 @@ def menu_screen(tr: Translator, notice: str | None = None) -> Screen:
         text = html.escape(notice) + "\n\n" + text
     text += review_note(tr)
     rows = [[Button(feature_label(tr, f), Callback("soon", f))] for f in SOON]
+    rows.insert(4, [Button("📣 " + tr._("Early warnings"), Callback("alerts"))])
     rows.append(
         [
             Button("🌐 " + tr._("Language"), Callback("lang")),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -18,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot.i18n.catalogs import Catalogs, Translator
-from bot.telegram import menu, privacy, start
+from bot.telegram import menu, privacy, start, warnings
 from bot.telegram.callbacks import Callback, decode
 from bot.telegram.context import Visit, visit
 from bot.telegram.screen import delete_quietly, now_hour, pressed_message, show
@@ -86,12 +87,18 @@ CALLBACKS: dict[str, CallbackFn] = {
     "forget": privacy.forget_pressed,
     "forget!": privacy.forget_confirmed,
     "soon": _soon,
+    "alerts": warnings.alerts_pressed,
+    "regions": warnings.regions_pressed,
+    "toggle": warnings.toggle_pressed,
+    "active": warnings.active_pressed,
+    "unsub": warnings.unsub_pressed,
+    "quiet": warnings.quiet_pressed,
 }
 
 
 def _command_handler(
     fn: CommandFn,
-) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
     async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         v = await visit(update, context)
         if v is None:

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 
 from telegram.ext import ContextTypes
 
+from bot.alerts.vetting import Vetting
 from bot.config import Settings
 from bot.i18n.catalogs import Catalogs
+from bot.regions import Regions
 from bot.store.store import Store
 
 KEY = "waymark"
@@ -20,6 +22,8 @@ class Services:
     settings: Settings
     store: Store
     catalogs: Catalogs
+    regions: Regions
+    vetting: Vetting
     # Updates run concurrently; one lock per chat keeps one person's taps in order.
     _locks: weakref.WeakValueDictionary[int, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary

@@ -1,0 +1,201 @@
+"""Delivers queued alerts from the outbox at the rate limit, surviving crashes.
+
+Rows are claimed (intent recorded) a few at a time, so memory stays flat whatever the audience;
+each chat id is decrypted just before its send and forgotten right after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+
+from telegram import Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ExtBot
+
+from bot.alerts.lifecycle import Alert
+from bot.alerts.ratelimit import SendLimiter
+from bot.alerts.render import render_alert
+from bot.i18n.catalogs import Catalogs
+from bot.regions import Regions
+from bot.store.outbox import OutboxRow
+from bot.store.records import UserRecord
+from bot.store.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_NETWORK_TRIES = 4
+BROADCAST = "broadcast"  # rate_limit_args marking sends that already waited in the limiter
+
+
+class Broadcaster:
+    def __init__(
+        self,
+        store: Store,
+        bot: ExtBot[str],
+        catalogs: Catalogs,
+        regions: Regions,
+        limiter: SendLimiter,
+        *,
+        concurrency: int = 16,
+        paid: bool = False,
+        partner_name: Callable[[str], str] | None = None,
+    ) -> None:
+        self.store = store
+        self.bot = bot
+        self.catalogs = catalogs
+        self.regions = regions
+        self.limiter = limiter
+        self.concurrency = concurrency
+        self.paid = paid
+        self._partner_name = partner_name or (lambda partner_id: partner_id)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._alerts: dict[str, Alert] = {}
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        recovered = self.store.outbox.recover()
+        if recovered:
+            log.warning("resending %d messages that were in flight at a crash", recovered)
+        self._task = asyncio.create_task(self._run(), name="waymark-broadcaster")
+        self.wake()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        workers: set[asyncio.Task[None]] = set()
+        while True:
+            room = self.concurrency - len(workers)
+            rows = await self.store.outbox.claim(room) if room > 0 else []
+            if rows:
+                await self._refresh_alerts({row.alert_id for row in rows})
+            for row in rows:
+                task = asyncio.create_task(self._deliver(row))
+                workers.add(task)
+                task.add_done_callback(workers.discard)
+            if not rows:
+                await self._finish_sending_alerts()
+                self._wake.clear()
+                if workers:
+                    await asyncio.wait(workers, return_when=asyncio.FIRST_COMPLETED)
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            elif room <= len(rows):
+                await asyncio.wait(workers, return_when=asyncio.FIRST_COMPLETED)
+
+    async def _refresh_alerts(self, alert_ids: set[str]) -> None:
+        for alert_id in alert_ids:
+            alert = await self.store.alerts.get(alert_id)
+            if alert is not None:
+                self._alerts[alert_id] = alert
+
+    async def _finish_sending_alerts(self) -> None:
+        for alert_id, alert in list(self._alerts.items()):
+            if alert.state != "sending" or await self.store.outbox.pending(alert_id):
+                continue
+            current = await self.store.alerts.get(alert_id)
+            if current is not None and current.state == "sending":
+                with contextlib.suppress(Exception):
+                    await self.store.alerts.move(alert_id, "sent", actor="system")
+            self._alerts.pop(alert_id, None)
+
+    async def _deliver(self, row: OutboxRow) -> None:
+        try:
+            await self._deliver_row(row)
+        except Exception as exc:
+            log.error("delivery failed: %s", type(exc).__name__)
+            await self.store.outbox.finish(row, "failed", reason="internal")
+
+    async def _deliver_row(self, row: OutboxRow) -> None:
+        alert = self._alerts.get(row.alert_id)
+        if alert is None or alert.state in ("cancelled", "expired", "rejected"):
+            await self.store.outbox.finish(row, "cancelled", reason="alert-stopped")
+            return
+        if alert.draft.expires_at <= time.time() and alert.draft.msg_type != "Cancel":
+            await self.store.outbox.finish(row, "cancelled", reason="expired")
+            return
+        record = await self.store.users.open_row(row.user_id)
+        if record is None:
+            await self.store.outbox.finish(row, "failed", reason="no-user")
+            return
+        for attempt in range(MAX_NETWORK_TRIES):
+            generation = await self.limiter.acquire(record.chat_id)
+            try:
+                message_id = await self._send(alert, record, row)
+            except RetryAfter as exc:
+                retry = exc.retry_after
+                seconds = retry if isinstance(retry, int | float) else retry.total_seconds()
+                self.limiter.retry_after(generation, float(seconds))
+                continue
+            except Forbidden:
+                await self.store.users.forget_row(row.user_id)
+                await self.store.outbox.finish(row, "blocked", reason="blocked")
+                return
+            except BadRequest as exc:
+                reason = "chat-not-found" if "chat not found" in str(exc).lower() else "bad-request"
+                if reason == "chat-not-found":
+                    await self.store.users.forget_row(row.user_id)
+                    await self.store.outbox.finish(row, "blocked", reason=reason)
+                else:
+                    await self.store.outbox.finish(row, "failed", reason=reason)
+                return
+            except (NetworkError, TelegramError):
+                await asyncio.sleep(min(8.0, 0.25 * 2**attempt) * (0.5 + random.random()))  # noqa: S311
+                continue
+            await self.store.outbox.finish(row, "sent", message_id=message_id)
+            return
+        await self.store.outbox.finish(row, "failed", reason="network")
+
+    async def _send(self, alert: Alert, record: UserRecord, row: OutboxRow) -> int:
+        tr = self.catalogs.get(record.lang)
+        area = [
+            tr.pgettext("region", r.name)
+            for c in alert.draft.regions
+            if (r := self.regions.get(c)) is not None
+        ]
+        partner = self._partner_name(alert.partner_id)
+        silent = record.quiet or alert.draft.severity == "Minor"
+        kind = {"Cancel": "cancel", "Update": "update"}.get(alert.draft.msg_type, "alert")
+        target = alert.draft.refers_to
+        original = None
+        if kind == "cancel":
+            original = await self.store.alerts.get(target) if target else None
+        subject = original or alert
+        text = render_alert(
+            subject, tr, partner_name=partner, area=area, quiet=record.quiet, kind=kind
+        )
+        if kind in ("cancel", "update") and target:
+            message_id = await self.store.outbox.message_of(target, row.user_id)
+            if message_id is not None:
+                with contextlib.suppress(BadRequest):
+                    edited = await self.bot.edit_message_text(
+                        text,
+                        chat_id=record.chat_id,
+                        message_id=message_id,
+                        parse_mode=ParseMode.HTML,
+                        rate_limit_args=BROADCAST,
+                    )
+                    return edited.message_id if isinstance(edited, Message) else message_id
+        sent = await self.bot.send_message(
+            record.chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            disable_notification=silent,
+            allow_paid_broadcast=self.paid or None,
+            rate_limit_args=BROADCAST,
+        )
+        return sent.message_id
