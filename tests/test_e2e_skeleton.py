@@ -77,7 +77,7 @@ async def test_forget_removes_the_row(waymark: Waymark, client: EmulatorClient) 
     assert await users.count() == 2
     view = await client.send_and_wait(ALICE, "/forget")
     assert "Delete everything?" in only_bot_message(view)
-    view = await client.press_and_wait(ALICE, label="Yes, delete everything")
+    view = await client.press_and_wait(ALICE, label="Delete my data only")
     assert "no longer stores anything" in only_bot_message(view)
     assert await users.get(ALICE) is None
     assert await users.get(BORIS) is not None

@@ -142,13 +142,13 @@ class Broadcaster:
                 self.limiter.retry_after(generation, float(seconds))
                 continue
             except Forbidden:
-                await self.store.users.forget_row(row.user_id)
+                await self.store.users.forget_row(row.user_id, keep_deliveries=True)
                 await self.store.outbox.finish(row, "blocked", reason="blocked")
                 return
             except BadRequest as exc:
                 reason = "chat-not-found" if "chat not found" in str(exc).lower() else "bad-request"
                 if reason == "chat-not-found":
-                    await self.store.users.forget_row(row.user_id)
+                    await self.store.users.forget_row(row.user_id, keep_deliveries=True)
                     await self.store.outbox.finish(row, "blocked", reason=reason)
                 else:
                     await self.store.outbox.finish(row, "failed", reason=reason)

@@ -114,6 +114,19 @@ class Outbox:
 
         return await self._db.read(select)
 
+    async def recent_messages(self, user_id: bytes, since_ms: int) -> list[int]:
+        """Ids of warnings delivered to one chat since a moment (for wiping the chat)."""
+
+        def select(db: sqlite_utils.Database) -> list[int]:
+            rows = db.execute(
+                "SELECT message_id FROM outbox WHERE user_id=? AND state='sent' "
+                "AND message_id IS NOT NULL AND updated_at>=?",
+                [user_id, since_ms],
+            )
+            return sorted({int(r[0]) for r in rows})
+
+        return await self._db.read(select)
+
     async def claim(self, limit: int) -> list[OutboxRow]:
         """Mark up to `limit` queued rows in flight, most urgent alert first."""
 

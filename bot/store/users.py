@@ -65,15 +65,8 @@ class Users:
         await self._db.write(upsert)
 
     async def forget(self, chat_id: int) -> bool:
-        """Delete the row and, by cascade, every subscription; True if there was anything."""
-        row_id = self._vault.pseudonym(chat_id)
-
-        def delete(db: sqlite_utils.Database) -> bool:
-            db.execute("DELETE FROM subscriptions WHERE user_id=?", [row_id])
-            cursor = db.execute("DELETE FROM users WHERE id=?", [row_id])
-            return bool(cursor.rowcount)
-
-        return await self._db.write(delete)
+        """Delete everything about a person at once; True if there was anything."""
+        return await self.forget_row(self._vault.pseudonym(chat_id))
 
     async def set_regions(self, record: UserRecord, regions: list[str]) -> None:
         """Save the record and replace its blind-index subscriptions in one transaction."""
@@ -108,14 +101,24 @@ class Users:
         except VaultError:
             return None
 
-    async def forget_row(self, row_id: bytes) -> None:
-        """Delete by pseudonym: a user who blocked the bot, found while broadcasting."""
+    async def forget_row(self, row_id: bytes, *, keep_deliveries: bool = False) -> bool:
+        """Delete by pseudonym: the row, its subscriptions and its delivery records.
 
-        def delete(db: sqlite_utils.Database) -> None:
+        Used by /forget and for a person who blocked the bot, found while broadcasting (then the
+        running broadcast keeps its outbox row to count the outcome; retention purges it).
+        """
+
+        def delete(db: sqlite_utils.Database) -> bool:
             db.execute("DELETE FROM subscriptions WHERE user_id=?", [row_id])
-            db.execute("DELETE FROM users WHERE id=?", [row_id])
+            if not keep_deliveries:
+                db.execute("DELETE FROM outbox WHERE user_id=?", [row_id])
+            cursor = db.execute("DELETE FROM users WHERE id=?", [row_id])
+            return bool(cursor.rowcount)
 
-        await self._db.write(delete)
+        return await self._db.write(delete)
+
+    def row_id(self, chat_id: int) -> bytes:
+        return self._vault.pseudonym(chat_id)
 
     async def count(self) -> int:
         def count(db: sqlite_utils.Database) -> int:

@@ -29,6 +29,7 @@ ACTIONS = frozenset(
         "active",  # active warnings for my regions
         "unsub",  # stop all warnings
         "quiet",  # toggle quiet notifications
+        "mydata",  # what is stored about me
     }
 )
 _PATTERN = re.compile(r"^(?P<v>\d)\|(?P<action>[a-z!?]{1,12})(?:\|(?P<arg>[A-Za-z0-9_.-]{1,40}))?$")

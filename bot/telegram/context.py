@@ -22,6 +22,9 @@ class Visit:
     tr: Translator
     suggested_lang: str | None
     svc: Services
+    # What to say in the button's pop-up once the handler is done (None: nothing).
+    answer: str | None = None
+    answer_alert: bool = False
 
     def ensure_record(self) -> UserRecord:
         if self.record is None:

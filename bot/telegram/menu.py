@@ -71,6 +71,7 @@ def help_screen(tr: Translator) -> Screen:
         "",
         "/start — " + html.escape(tr._("open the menu")),
         "/language — " + html.escape(tr._("change the language")),
+        "/mydata — " + html.escape(tr._("see what Waymark stores about you")),
         "/forget — " + html.escape(tr._("delete everything Waymark stores about you")),
         "/help — " + html.escape(tr._("this help")),
         "",

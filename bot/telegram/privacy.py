@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
+import time
+from datetime import date
 
-from telegram import Update
+from telegram import Message, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.i18n.catalogs import Translator
@@ -12,6 +16,8 @@ from bot.telegram.callbacks import Callback
 from bot.telegram.context import Visit
 from bot.telegram.menu import show_menu
 from bot.telegram.screen import Button, Screen, close_row, pressed_message, show
+
+WIPE_WINDOW_SECONDS = 48 * 3600
 
 
 def section(title: str, body: str) -> str:
@@ -41,6 +47,7 @@ def privacy_screen(tr: Translator, *, first_time: bool) -> Screen:
         rows = [[Button(tr._("I understand, continue"), Callback("continue"))], close_row(tr)]
     else:
         rows = [
+            [Button("🔎 " + tr._("What Waymark stores about you"), Callback("mydata"))],
             [Button("🗑 " + tr._("Delete my data"), Callback("forget"))],
             [Button("⬅ " + tr._("Menu"), Callback("menu")), *close_row(tr)],
         ]
@@ -50,14 +57,21 @@ def privacy_screen(tr: Translator, *, first_time: bool) -> Screen:
 def forget_screen(tr: Translator) -> Screen:
     body = tr._(
         "This deletes your language, your progress and your warning regions from the Waymark "
-        "server. It cannot be undone. Messages already in this chat stay on your phone until "
-        "you delete the chat in Telegram."
+        "server. It cannot be undone."
+    )
+    limits = tr._(
+        "Clearing the chat also deletes Waymark's own messages from the last 48 hours. It cannot "
+        "delete your own older messages, notifications already shown on your phone or other "
+        "devices, or copies Telegram keeps on its servers. To remove the whole chat from your "
+        "phone, delete the chat in Telegram."
     )
     rows = [
-        [Button(tr._("Yes, delete everything"), Callback("forget!"))],
+        [Button("🧹 " + tr._("Delete everything and clear the chat"), Callback("forget!", "wipe"))],
+        [Button(tr._("Delete my data only"), Callback("forget!"))],
         [Button(tr._("Cancel"), Callback("menu"))],
     ]
-    return Screen("🗑 " + section(tr._("Delete everything?"), body), rows)
+    text = "🗑 " + section(tr._("Delete everything?"), body) + "\n\n" + html.escape(limits)
+    return Screen(text, rows)
 
 
 def forgotten_screen(tr: Translator) -> Screen:
@@ -104,6 +118,93 @@ async def forget_pressed(
 async def forget_confirmed(
     update: Update, context: ContextTypes.DEFAULT_TYPE, v: Visit, cb: Callback
 ) -> None:
-    await v.svc.store.users.forget(v.chat_id)
+    users = v.svc.store.users
+    if cb.arg == "wipe":
+        await wipe_chat(context, v, pressed_message(update))
+        await users.forget(v.chat_id)
+        v.record = None
+        # A pop-up, not a message: after a wipe nothing new should sit in the chat.
+        v.answer = v.tr._("Done. Waymark deleted your data and its messages.")
+        v.answer_alert = True
+        return
+    await users.forget(v.chat_id)
     v.record = None
     await show(context, v.chat_id, None, forgotten_screen(v.tr), edit=pressed_message(update))
+
+
+async def wipe_chat(context: ContextTypes.DEFAULT_TYPE, v: Visit, pressed: Message | None) -> int:
+    """Delete the bot's own messages of the last 48 hours, in batches of 100 (Telegram's cap)."""
+    since = int((time.time() - WIPE_WINDOW_SECONDS) * 1000)
+    store = v.svc.store
+    ids = set(await store.outbox.recent_messages(store.users.row_id(v.chat_id), since))
+    if v.record is not None and v.record.screen_id is not None:
+        ids.add(v.record.screen_id)
+    if pressed is not None:
+        ids.add(pressed.message_id)
+    ordered = sorted(ids)
+    deleted = 0
+    for start in range(0, len(ordered), 100):
+        batch = ordered[start : start + 100]
+        with contextlib.suppress(TelegramError):
+            if await context.bot.delete_messages(v.chat_id, batch):
+                deleted += len(batch)
+    return deleted
+
+
+def mydata_screen(tr: Translator, v: Visit) -> Screen:
+    """Everything stored about the person, decrypted, in plain words."""
+    record = v.record
+    title = "🔎 <b>" + html.escape(tr._("What Waymark stores about you")) + "</b>"
+    if record is None:
+        body = html.escape(tr._("Nothing. Waymark has no record about you."))
+        return Screen(f"{title}\n\n{body}", [close_row(tr)])
+    regions = v.svc.regions
+    names = [tr.pgettext("region", r.name) for c in record.regions if (r := regions.get(c))]
+    since = date.fromtimestamp(record.created_day * 86400) if record.created_day else None
+    lines = [
+        "• " + html.escape(tr._("Your Telegram chat number, to reply to you (encrypted).")),
+        "• " + html.escape(tr._("Language: {language}").format(language=tr.native_name())),
+        "• "
+        + html.escape(
+            tr._("Warning regions: {regions}").format(
+                regions=", ".join(names) if names else tr._("none")
+            )
+        ),
+        "• "
+        + html.escape(
+            tr._("Quiet notifications: on") if record.quiet else tr._("Quiet notifications: off")
+        ),
+        "• "
+        + html.escape(
+            tr.ngettext(
+                "{n} checklist step marked done",
+                "{n} checklist steps marked done",
+                len(record.done_steps),
+            ).format(n=len(record.done_steps))
+        ),
+        "• "
+        + html.escape(
+            tr._(
+                "The number of Waymark's current message in this chat, so it "
+                "can replace or delete it."
+            )
+        ),
+    ]
+    if since is not None:
+        lines.append("• " + html.escape(tr._("First use: {date}").format(date=tr.date(since))))
+    outro = tr._(
+        "Nothing else: no name, username, phone number or anything you typed. The server also "
+        "knows the last day you used Waymark. Send /forget to delete it all."
+    )
+    text = title + "\n\n" + "\n".join(lines) + "\n\n" + html.escape(outro)
+    return Screen(text, [[Button("⬅ " + tr._("Menu"), Callback("menu")), *close_row(tr)]])
+
+
+async def mydata_command(update: Update, context: ContextTypes.DEFAULT_TYPE, v: Visit) -> None:
+    await show(context, v.chat_id, v.record, mydata_screen(v.tr, v))
+
+
+async def mydata_pressed(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, v: Visit, cb: Callback
+) -> None:
+    await show(context, v.chat_id, v.record, mydata_screen(v.tr, v), edit=pressed_message(update))

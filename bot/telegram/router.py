@@ -39,6 +39,7 @@ COMMANDS: dict[str, CommandFn] = {
     "help": _help,
     "language": start.language_command,
     "forget": privacy.forget_command,
+    "mydata": privacy.mydata_command,
 }
 
 
@@ -93,6 +94,7 @@ CALLBACKS: dict[str, CallbackFn] = {
     "active": warnings.active_pressed,
     "unsub": warnings.unsub_pressed,
     "quiet": warnings.quiet_pressed,
+    "mydata": privacy.mydata_pressed,
 }
 
 
@@ -135,8 +137,9 @@ async def _on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             else:
                 await menu.show_menu(context, v, update)
             return
-        await query.answer()
         await CALLBACKS[cb.action](update, context, v, cb)
+        # Answered after the work so a handler can put its result in the pop-up.
+        await query.answer(v.answer, show_alert=v.answer_alert)
     log.debug("button handled: %s", cb.action)
 
 
@@ -194,6 +197,7 @@ def command_list(tr: Translator) -> list[BotCommand]:
     return [
         BotCommand("start", tr._("Open the menu")),
         BotCommand("language", tr._("Change the language")),
+        BotCommand("mydata", tr._("See what Waymark stores about you")),
         BotCommand("forget", tr._("Delete everything Waymark stores about you")),
         BotCommand("help", tr._("Help")),
     ]
