@@ -27,11 +27,7 @@ class SendLimiter:
         per_chat_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
-        self.rate = rate
-        self.capacity = max(1, math.floor(rate))
-        self.interval = 1.0 / rate
+        self.set_rate(rate)
         self.per_chat_interval = per_chat_interval
         self._clock = clock
         self._window: deque[float] = deque()
@@ -41,6 +37,13 @@ class SendLimiter:
         self.pauses: list[tuple[float, float]] = []  # (started, seconds), for stats and tests
         self._chat_free: OrderedDict[int, float] = OrderedDict()
         self._lock = asyncio.Lock()
+
+    def set_rate(self, rate: float) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.capacity = max(1, math.floor(rate))
+        self.interval = 1.0 / rate
 
     def _trim(self, now: float) -> None:
         while self._window and self._window[0] <= now - 1.0:
