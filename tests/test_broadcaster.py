@@ -1,4 +1,4 @@
-"""The broadcaster against the emulator: 429 obeyed once, blocked people forgotten, severity order."""
+"""The broadcaster against the emulator: one pause per 429, blocked people, priority."""
 
 from __future__ import annotations
 
