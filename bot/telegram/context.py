@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from telegram import Update
@@ -34,6 +36,21 @@ class Visit:
     async def save(self) -> None:
         if self.record is not None:
             await self.svc.store.users.save(self.record)
+
+
+@contextlib.asynccontextmanager
+async def visiting(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> AsyncIterator[Visit | None]:
+    """Hold the person's chat lock, then load their state: updates run concurrently, and a
+    record read before the lock could be stale by the time it is written back."""
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        yield None
+        return
+    svc = services(context)
+    async with svc.chat_lock(chat.id):
+        yield await visit(update, context)
 
 
 async def visit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Visit | None:

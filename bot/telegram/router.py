@@ -8,20 +8,21 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.i18n.catalogs import Catalogs, Translator
-from bot.telegram import menu, privacy, start, warnings
+from bot.telegram import flood, menu, privacy, start, warnings
 from bot.telegram.callbacks import Callback, decode
-from bot.telegram.context import Visit, visit
+from bot.telegram.context import Visit, visit, visiting
 from bot.telegram.screen import delete_quietly, now_hour, pressed_message, show
 
 log = logging.getLogger(__name__)
@@ -102,10 +103,9 @@ def _command_handler(
     fn: CommandFn,
 ) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
     async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        v = await visit(update, context)
-        if v is None:
-            return
-        async with v.svc.chat_lock(v.chat_id):
+        async with visiting(update, context) as v:
+            if v is None:
+                return
             await fn(update, context, v)
             await _tidy_input(update, context, v)
         log.debug("command handled: %s", fn.__name__)
@@ -123,12 +123,11 @@ async def _on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.callback_query
     if query is None:
         return
-    v = await visit(update, context)
-    if v is None:
-        await query.answer()
-        return
     cb = decode(query.data)
-    async with v.svc.chat_lock(v.chat_id):
+    async with visiting(update, context) as v:
+        if v is None:
+            await query.answer()
+            return
         if cb is None:
             # Stale (from an older version of Waymark) or forged: say so, show a fresh screen.
             await query.answer(v.tr._("This button has expired. Here is a fresh screen."))
@@ -144,10 +143,9 @@ async def _on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def _on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    v = await visit(update, context)
-    if v is None:
-        return
-    async with v.svc.chat_lock(v.chat_id):
+    async with visiting(update, context) as v:
+        if v is None:
+            return
         if v.record is None or v.record.lang is None:
             await start.start_command(update, context, v)
         else:
@@ -158,10 +156,9 @@ async def _on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    v = await visit(update, context)
-    if v is None:
-        return
-    async with v.svc.chat_lock(v.chat_id):
+    async with visiting(update, context) as v:
+        if v is None:
+            return
         notice = v.tr._("I don't know that command. Send /help to see what I understand.")
         if v.record is None or v.record.lang is None:
             await start.start_command(update, context, v)
@@ -174,6 +171,8 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the kind of failure only: the update and the exception text may hold personal data."""
     error = context.error
     log.error("handler failed: %s", type(error).__name__)
+    if isinstance(error, RetryAfter):
+        return  # telling the person would hit the same limit
     if isinstance(update, Update) and update.effective_chat is not None:
         v = await visit(update, context)
         if v is not None:
@@ -185,6 +184,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
+    application.add_handler(TypeHandler(Update, flood.guard), group=-1)
     for name, fn in COMMANDS.items():
         application.add_handler(CommandHandler(name, _command_handler(fn), filters=private))
     application.add_handler(CallbackQueryHandler(_on_callback))

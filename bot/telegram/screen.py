@@ -7,13 +7,15 @@ delete the old, so the chat holds as little as possible if a phone is seized.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import ContextTypes
 
 from bot.i18n.catalogs import Translator
@@ -24,6 +26,7 @@ from bot.telegram.services import services
 log = logging.getLogger(__name__)
 
 DELETE_WINDOW_HOURS = 47  # Telegram allows 48; keep an hour of margin for clock skew
+MAX_INTERACTIVE_WAIT = 10.0  # seconds; a longer 429 is better reported than waited out
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,6 @@ async def show(
     edit: Message | None = None,
 ) -> None:
     """Show a screen as the living message; persist where it lives if the user has a record."""
-    bot = context.bot
     if edit is not None:
         try:
             await edit.edit_text(
@@ -85,8 +87,8 @@ async def show(
                 return
             # The message is gone or too old to edit: fall through and send a fresh one.
     try:
-        sent = await bot.send_message(
-            chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.markup()
+        sent = await send_patiently(
+            context, chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.markup()
         )
     except Forbidden:
         # The person blocked the bot: keep nothing about them.
@@ -100,6 +102,21 @@ async def show(
     await services(context).store.users.save(record)
     if old_id is not None and old_id != sent.message_id:
         await delete_quietly(context, chat_id, old_id, old_hour)
+
+
+async def send_patiently(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, **kwargs: Any
+) -> Message:
+    """Send a reply, waiting out one short 429 (Telegram's per-chat limit) instead of failing."""
+    try:
+        return await context.bot.send_message(chat_id, text, **kwargs)
+    except RetryAfter as exc:
+        retry = exc.retry_after
+        seconds = float(retry if isinstance(retry, int | float) else retry.total_seconds())
+        if seconds > MAX_INTERACTIVE_WAIT:
+            raise
+        await asyncio.sleep(seconds)
+        return await context.bot.send_message(chat_id, text, **kwargs)
 
 
 async def delete_quietly(

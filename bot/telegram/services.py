@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.i18n.catalogs import Catalogs
 from bot.regions import Regions
 from bot.store.store import Store
+from bot.telegram.flood_gate import FloodGate
 
 KEY = "waymark"
 
@@ -24,6 +25,7 @@ class Services:
     catalogs: Catalogs
     regions: Regions
     vetting: Vetting
+    flood: FloodGate = field(default_factory=lambda: FloodGate())
     # Updates run concurrently; one lock per chat keeps one person's taps in order.
     _locks: weakref.WeakValueDictionary[int, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
