@@ -17,6 +17,7 @@ from bot.alerts.ratelimit import SendLimiter
 from bot.alerts.vetting import Vetting
 from bot.config import Settings
 from bot.errors import StartupError
+from bot.guides import load_catalog
 from bot.i18n.catalogs import Catalogs
 from bot.partners.api import make_app
 from bot.regions import load_regions
@@ -40,6 +41,7 @@ class Waymark:
         logs.quiet_libraries()
         self.catalogs = Catalogs.load(settings.locales_dir)
         self.regions = load_regions(settings.content_dir / "regions.yaml")
+        self.guides = load_catalog(settings.content_dir / "guides")
         self.store = Store.open(settings.data_dir)
         self.limiter = SendLimiter(settings.broadcast_rate)
         self.application: Application = (  # type: ignore[type-arg]
@@ -61,7 +63,9 @@ class Waymark:
             partner_name=self._partner_name,
         )
         self.vetting = Vetting(self.store, self.regions, self.broadcaster.wake)
-        self.services = Services(settings, self.store, self.catalogs, self.regions, self.vetting)
+        self.services = Services(
+            settings, self.store, self.catalogs, self.regions, self.vetting, self.guides
+        )
         self.application.bot_data[KEY] = self.services
         router.register(self.application)
         self._runner: web.AppRunner | None = None

@@ -30,6 +30,10 @@ ACTIONS = frozenset(
         "unsub",  # stop all warnings
         "quiet",  # toggle quiet notifications
         "mydata",  # what is stored about me
+        "feature",  # a guide family: secure, lockdown, leave, detained
+        "guide",  # a checklist page: <platform>.<kind>.<page>
+        "tick",  # (un)tick a step: <platform>.<kind>.<page>.<step index>
+        "reset",  # clear a guide's ticks: <platform>.<kind>
     }
 )
 _PATTERN = re.compile(r"^(?P<v>\d)\|(?P<action>[a-z!?]{1,12})(?:\|(?P<arg>[A-Za-z0-9_.-]{1,40}))?$")

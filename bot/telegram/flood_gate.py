@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-BURST = 10  # updates at once
-REFILL_PER_SECOND = 1.0  # Telegram lets a bot answer one chat about once a second anyway
+BURST = 30  # updates at once: tapping through a checklist is quick
+REFILL_PER_SECOND = 2.0  # sustained: two taps a second, every second, is already a lot
 COOL_OFF_SECONDS = 60.0
 MAX_TRACKED = 100_000  # forget the oldest buckets past this; memory stays bounded
 

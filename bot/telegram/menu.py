@@ -12,8 +12,9 @@ from bot.telegram.callbacks import Callback
 from bot.telegram.context import Visit
 from bot.telegram.screen import Button, Screen, close_row, pressed_message, show
 
+GUIDE_FEATURES = ("secure", "lockdown", "leave", "detained")
 # Features whose issues have not landed yet; the menu says so instead of hiding them.
-SOON = ("secure", "lockdown", "leave", "detained", "findhelp")
+SOON = ("findhelp",)
 
 
 def feature_label(tr: Translator, feature: str) -> str:
@@ -47,8 +48,9 @@ def menu_screen(tr: Translator, notice: str | None = None) -> Screen:
     if notice:
         text = html.escape(notice) + "\n\n" + text
     text += review_note(tr)
-    rows = [[Button(feature_label(tr, f), Callback("soon", f))] for f in SOON]
-    rows.insert(4, [Button("📣 " + tr._("Early warnings"), Callback("alerts"))])
+    rows = [[Button(feature_label(tr, f), Callback("feature", f))] for f in GUIDE_FEATURES]
+    rows.append([Button("📣 " + tr._("Early warnings"), Callback("alerts"))])
+    rows.extend([Button(feature_label(tr, f), Callback("soon", f))] for f in SOON)
     rows.append(
         [
             Button("🌐 " + tr._("Language"), Callback("lang")),

@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 
 from bot.i18n.catalogs import Catalogs, Translator
-from bot.telegram import flood, menu, privacy, start, warnings
+from bot.telegram import flood, guides, menu, privacy, start, warnings
 from bot.telegram.callbacks import Callback, decode
 from bot.telegram.context import Visit, visit, visiting
 from bot.telegram.screen import delete_quietly, now_hour, pressed_message, show
@@ -63,6 +63,15 @@ async def _soon(update: Update, context: ContextTypes.DEFAULT_TYPE, v: Visit, cb
     )
 
 
+async def _feature(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, v: Visit, cb: Callback
+) -> None:
+    if cb.arg not in menu.GUIDE_FEATURES:
+        await menu.show_menu(context, v, update)
+        return
+    await guides.feature_pressed(update, context, v, cb.arg)
+
+
 async def _close(
     update: Update, context: ContextTypes.DEFAULT_TYPE, v: Visit, cb: Callback
 ) -> None:
@@ -96,6 +105,10 @@ CALLBACKS: dict[str, CallbackFn] = {
     "unsub": warnings.unsub_pressed,
     "quiet": warnings.quiet_pressed,
     "mydata": privacy.mydata_pressed,
+    "feature": _feature,
+    "guide": guides.guide_pressed,
+    "tick": guides.tick_pressed,
+    "reset": guides.reset_pressed,
 }
 
 

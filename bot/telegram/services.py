@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.alerts.vetting import Vetting
 from bot.config import Settings
+from bot.guides.model import Catalog
 from bot.i18n.catalogs import Catalogs
 from bot.regions import Regions
 from bot.store.store import Store
@@ -25,6 +26,7 @@ class Services:
     catalogs: Catalogs
     regions: Regions
     vetting: Vetting
+    guides: Catalog
     flood: FloodGate = field(default_factory=lambda: FloodGate())
     # Updates run concurrently; one lock per chat keeps one person's taps in order.
     _locks: weakref.WeakValueDictionary[int, asyncio.Lock] = field(
