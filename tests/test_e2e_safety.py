@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.app import Waymark
 from bot.emulator.client import EmulatorClient
 from tests.partner_fixtures import PartnerClient, Tokens, api, subscribe, tokens, warning
@@ -19,6 +21,10 @@ async def test_wipe_removes_the_bots_messages_and_the_row(
     await api.call("POST", f"/v1/alerts/{alert['id']}/approve", tokens.approver)
     view = await wait_for_text(client, ALICE, "Shelling expected")
     assert len(view.bot_messages) >= 2, "the living message and the warning"
+    for _ in range(50):  # the delivery is recorded just after Telegram accepted it
+        if (await waymark.store.outbox.stats(alert["id"])).sent == 1:
+            break
+        await asyncio.sleep(0.05)
 
     view = await client.send_and_wait(ALICE, "/forget")
     assert view.last_bot is not None

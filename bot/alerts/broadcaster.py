@@ -30,6 +30,7 @@ from bot.store.store import Store
 log = logging.getLogger(__name__)
 
 MAX_NETWORK_TRIES = 4
+FINISH_CHECK_SECONDS = 0.2
 BROADCAST = "broadcast"  # rate_limit_args marking sends that already waited in the limiter
 
 
@@ -77,7 +78,12 @@ class Broadcaster:
 
     async def _run(self) -> None:
         workers: set[asyncio.Task[None]] = set()
+        checked = 0.0
         while True:
+            if time.monotonic() - checked > FINISH_CHECK_SECONDS:
+                # An alert is "sent" as soon as its own rows are done, not when the queue drains.
+                await self._finish_sending_alerts()
+                checked = time.monotonic()
             room = self.concurrency - len(workers)
             rows = await self.store.outbox.claim(room) if room > 0 else []
             if rows:

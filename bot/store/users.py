@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 import sqlite_utils
 
@@ -119,6 +120,36 @@ class Users:
 
     def row_id(self, chat_id: int) -> bytes:
         return self._vault.pseudonym(chat_id)
+
+    def import_many(self, records: Iterable[UserRecord], batch: int = 5000) -> int:
+        """Seal and store many records with their subscriptions (benchmarks, migrations).
+
+        Runs on the writer thread in batches, so a million rows never sit in memory at once.
+        """
+        total = 0
+        chunk: list[tuple[bytes, bytes, list[bytes]]] = []
+        for record in records:
+            row_id = self._vault.pseudonym(record.chat_id)
+            indexes = [self._vault.blind_index(code) for code in record.regions]
+            chunk.append((row_id, self._vault.seal(row_id, record.to_dict()), indexes))
+            if len(chunk) >= batch:
+                total += self._db.write_sync(lambda db, rows=chunk: self._insert_rows(db, rows))
+                chunk = []
+        if chunk:
+            total += self._db.write_sync(lambda db, rows=chunk: self._insert_rows(db, rows))
+        return total
+
+    def _insert_rows(
+        self, db: sqlite_utils.Database, rows: list[tuple[bytes, bytes, list[bytes]]]
+    ) -> int:
+        key_id, day = self._vault.key_id, today()
+        for row_id, blob, indexes in rows:
+            _upsert(db, row_id, key_id, blob, day)
+            db.conn.executemany(
+                "INSERT OR IGNORE INTO subscriptions(region_index, user_id) VALUES (?,?)",
+                [(index, row_id) for index in indexes],
+            )
+        return len(rows)
 
     async def count(self) -> int:
         def count(db: sqlite_utils.Database) -> int:
