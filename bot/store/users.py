@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable
 
@@ -133,10 +134,10 @@ class Users:
             indexes = [self._vault.blind_index(code) for code in record.regions]
             chunk.append((row_id, self._vault.seal(row_id, record.to_dict()), indexes))
             if len(chunk) >= batch:
-                total += self._db.write_sync(lambda db, rows=chunk: self._insert_rows(db, rows))
+                total += self._db.write_sync(functools.partial(self._insert_rows, rows=chunk))
                 chunk = []
         if chunk:
-            total += self._db.write_sync(lambda db, rows=chunk: self._insert_rows(db, rows))
+            total += self._db.write_sync(functools.partial(self._insert_rows, rows=chunk))
         return total
 
     def _insert_rows(
