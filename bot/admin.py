@@ -119,7 +119,7 @@ async def _alert_status(store: Store, alert_id: str, out: TextIO, *, follow: boo
         if alert is None:
             print(f"waymark: no alert {alert_id}", file=sys.stderr)
             return 2
-        stats = await store.outbox.stats(alert_id)
+        stats = await store.outbox.stats(alert_id, alert.sending_started_ms)
         done = stats.sent + stats.failed + stats.blocked + stats.cancelled
         line = (
             f"{alert.id} {alert.state:<9} {_bar(done, stats.total)} {done}/{stats.total} "

@@ -15,11 +15,19 @@ from bot.errors import StartupError
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")  # fits in callback data with room to spare
 
 
+BBox = tuple[float, float, float, float]  # south, west, north, east, in WGS 84 degrees
+
+
 @dataclass(frozen=True)
 class Region:
     code: str
     name: str  # English source; translated through the catalogs with context "region"
     parent: str | None
+    bbox: BBox | None = None  # optional: lets CAP polygons and circles find the region
+
+
+def overlaps(a: BBox, b: BBox) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
 
 
 class Regions:
@@ -60,6 +68,13 @@ class Regions:
         allowed_set = set(allowed)
         return code in allowed_set or any(a in allowed_set for a in self.ancestors(code))
 
+    def touching(self, box: BBox) -> set[str]:
+        """Regions whose bounding box meets the shape's; coarse on purpose, since warning a
+        neighbouring district too is better than missing the one in danger."""
+        hit = {r.code for r in self._by_code.values() if r.bbox and overlaps(r.bbox, box)}
+        # Keep the most specific: a province is dropped when one of its districts was hit.
+        return {code for code in hit if not any(code in self.ancestors(o) for o in hit)}
+
     def audience(self, codes: Iterable[str]) -> list[str]:
         """Subscriptions an alert for these regions reaches: the regions, what they contain,
         and what contains them (someone following a province hears about its districts)."""
@@ -84,8 +99,17 @@ def _walk(items: Any, parent: str | None, out: list[Region], path: Path) -> None
             raise StartupError(f"{path}: region {code!r} needs a name")
         if any(r.code == code for r in out):
             raise StartupError(f"{path}: region code {code!r} is used twice")
-        out.append(Region(code, name, parent))
+        out.append(Region(code, name, parent, _bbox(item.get("bbox"), code, path)))
         _walk(item.get("children", []), code, out, path)
+
+
+def _bbox(raw: Any, code: str, path: Path) -> BBox | None:
+    if raw is None:
+        return None
+    ok = isinstance(raw, list) and len(raw) == 4 and all(isinstance(v, int | float) for v in raw)
+    if not ok or not (-90 <= raw[0] <= raw[2] <= 90 and -180 <= raw[1] <= raw[3] <= 180):
+        raise StartupError(f"{path}: region {code!r} bbox must be [south, west, north, east]")
+    return (float(raw[0]), float(raw[1]), float(raw[2]), float(raw[3]))
 
 
 def load_regions(path: Path) -> Regions:

@@ -3,6 +3,7 @@ the emulator's chats, as people would see them."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 from pathlib import Path
@@ -192,3 +193,54 @@ async def test_openapi_document_matches_the_routes(waymark: Waymark, api: Partne
     documented = {(m.upper(), path) for path, ops in doc["paths"].items() for m in ops}
     served = {(method, path) for method, path, _ in ROUTES}
     assert documented == served
+
+
+async def test_media_is_sent_blurred_under_a_content_note(
+    waymark: Waymark, client: EmulatorClient, api: PartnerClient, tokens: Tokens
+) -> None:
+    await subscribe(client, NORTH_EN, "en", "dl-north-riverside")
+    media = {"url": "https://partner.example/damage.jpg", "content_note": "injured people"}
+    _, alert = await api.call(
+        "POST", "/v1/alerts", tokens.author, json=warning(media=media), key="m1"
+    )
+    await api.call("POST", f"/v1/alerts/{alert['id']}/approve", tokens.approver)
+    view = await client.chat(NORTH_EN)
+    for _ in range(50):
+        photos = [m for m in view.bot_messages if m.has_photo]
+        if photos:
+            break
+        with contextlib.suppress(EmulatorTimeout):
+            view = await client.wait(NORTH_EN, view.version, timeout=0.2)
+    assert photos and photos[0].has_spoiler, "the image is blurred until tapped"
+    caption = photos[0].caption or ""
+    assert "Content note: injured people" in caption and "Shelling expected" in caption
+    assert len(caption) <= 1024
+
+
+async def test_update_edits_the_delivered_warning_and_stats_have_timings(
+    waymark: Waymark, client: EmulatorClient, api: PartnerClient, tokens: Tokens
+) -> None:
+    await subscribe(client, NORTH_EN, "en", "dl-north-riverside")
+    _, alert = await api.call("POST", "/v1/alerts", tokens.author, json=warning(), key="u0")
+    await api.call("POST", f"/v1/alerts/{alert['id']}/approve", tokens.approver)
+    view = await wait_for_text(client, NORTH_EN, "Shelling expected")
+    delivered = [m for m in view.bot_messages if "Shelling expected" in (m.text or "")]
+    new_text = {"en": {"headline": "Bridge reopened to pedestrians", "body": "Walk, do not drive."}}
+    status, update = await api.call(
+        "POST",
+        f"/v1/alerts/{alert['id']}/update",
+        tokens.author,
+        json={"texts": new_text, "language": "en"},
+        key="u1",
+    )
+    assert status == 201 and update["msg_type"] == "Update"
+    await api.call("POST", f"/v1/alerts/{update['id']}/approve", tokens.approver)
+    view = await wait_for_text(client, NORTH_EN, "Bridge reopened")
+    edited = [m for m in view.bot_messages if m.message_id == delivered[0].message_id]
+    assert edited and "UPDATED WARNING" in (edited[0].text or "") and edited[0].edit_date
+    for _ in range(30):
+        _, body = await api.call("GET", f"/v1/alerts/{alert['id']}", tokens.author)
+        if body["state"] == "sent":
+            break
+        await asyncio.sleep(0.1)
+    assert body["delivery"]["seconds_to"]["p100"] is not None

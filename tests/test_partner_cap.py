@@ -26,11 +26,15 @@ def cap(
     status: str = "Actual",
     references: str = "",
     geocode: str = "110",
+    area: str | None = None,
     infos: str | None = None,
     sent: datetime | None = None,
 ) -> bytes:
     sent_at = (sent or datetime.now(UTC)).replace(microsecond=0)
     expires = (sent_at + timedelta(hours=3)).isoformat()
+    area_xml = area or (
+        f"<geocode><valueName>DEMO-REGION</valueName><value>{geocode}</value></geocode>"
+    )
     info = (
         infos
         if infos is not None
@@ -43,7 +47,7 @@ def cap(
     <description>Fighting reported on the main road &lt;b&gt;north&lt;/b&gt;.</description>
     <instruction>Shelter in place.</instruction>
     <area><areaDesc>Riverside</areaDesc>
-      <geocode><valueName>DEMO-REGION</valueName><value>{geocode}</value></geocode></area>
+      {area_xml}</area>
   </info>
   <info>
     <language>fr-FR</language><category>Safety</category><event>Affrontements</event>
@@ -52,7 +56,7 @@ def cap(
     <headline>Affrontements près du poste de contrôle nord</headline>
     <description>Combats signalés sur la route principale.</description>
     <area><areaDesc>Riverside</areaDesc>
-      <geocode><valueName>DEMO-REGION</valueName><value>{geocode}</value></geocode></area>
+      {area_xml}</area>
   </info>"""
     )
     refs = f"<references>{references}</references>" if references else ""
@@ -174,3 +178,22 @@ async def test_unmapped_geocode_is_refused_with_a_clear_error(
 ) -> None:
     status, body = await post_cap(api, tokens.author, cap("NR-1", geocode="999"), "nr")
     assert status == 400 and body["error"]["code"] == "no_region"
+
+
+@pytest.mark.parametrize(
+    ("area", "region"),
+    [
+        (
+            "<polygon>-57.5,-39.0 -57.5,-38.0 -57.0,-38.0 -57.5,-39.0</polygon>",
+            "dl-north-riverside",
+        ),
+        ("<circle>-59.0,-32.0 20</circle>", "dl-south-plains"),
+    ],
+)
+async def test_polygons_and_circles_map_to_the_most_specific_region(
+    waymark: Waymark, api: PartnerClient, tokens: Tokens, area: str, region: str
+) -> None:
+    waymark.store.partners.set_regions("civdef", ["dl"])
+    status, alert = await post_cap(api, tokens.author, cap("SH-1", area=area), "shape")
+    assert status == 201, alert
+    assert alert["regions"] == [region]

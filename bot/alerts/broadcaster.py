@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_NETWORK_TRIES = 4
 FINISH_CHECK_SECONDS = 0.2
+CAPTION_LIMIT = 1024
 BROADCAST = "broadcast"  # rate_limit_args marking sends that already waited in the limiter
 
 
@@ -196,6 +197,29 @@ class Broadcaster:
                         rate_limit_args=BROADCAST,
                     )
                     return edited.message_id if isinstance(edited, Message) else message_id
+        media = subject.draft.media
+        if media is not None and kind != "cancel":
+            # One message: the image blurred as a spoiler, the warning as its caption.
+            caption = render_alert(
+                subject,
+                tr,
+                partner_name=partner,
+                area=area,
+                quiet=record.quiet,
+                kind=kind,
+                limit=CAPTION_LIMIT,
+            )
+            sent = await self.bot.send_photo(
+                record.chat_id,
+                media.url,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                has_spoiler=True,
+                disable_notification=silent,
+                allow_paid_broadcast=self.paid or None,
+                rate_limit_args=BROADCAST,
+            )
+            return sent.message_id
         sent = await self.bot.send_message(
             record.chat_id,
             text,

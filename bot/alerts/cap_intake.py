@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -62,6 +63,30 @@ def _expiry(cap: CapAlert, now: int) -> int:
     return min(at, now + MAX_LIFETIME_SECONDS)
 
 
+def _by_geocode(cap: CapAlert, regions: Regions) -> set[str]:
+    try:
+        return map_areas_to_regions(cap, regions.geocodes)
+    except CapError:
+        return set()
+
+
+def _by_shape(cap: CapAlert, regions: Regions) -> set[str]:
+    """Regions whose box meets any polygon's or circle's box."""
+    found: set[str] = set()
+    for info in cap.infos:
+        for area in info.areas:
+            for polygon in area.polygons:
+                lats, lons = [p[0] for p in polygon], [p[1] for p in polygon]
+                found |= regions.touching((min(lats), min(lons), max(lats), max(lons)))
+            for circle in area.circles:
+                dlat = circle.radius_km / 111.32
+                dlon = circle.radius_km / (111.32 * max(0.01, math.cos(math.radians(circle.lat))))
+                found |= regions.touching(
+                    (circle.lat - dlat, circle.lon - dlon, circle.lat + dlat, circle.lon + dlon)
+                )
+    return found
+
+
 async def intake_cap(
     body: bytes,
     *,
@@ -83,10 +108,10 @@ async def intake_cap(
     if cap.msg_type == "Cancel":
         return CapIntake(cancel_of=refers_to)
     moment = int(time.time()) if now is None else now
-    try:
-        codes = map_areas_to_regions(cap, regions.geocodes)
-    except CapError as exc:
-        raise AlertRequestError(exc.http_status, exc.code, exc.message) from None
+    codes = set(_by_geocode(cap, regions)) | _by_shape(cap, regions)
+    if not codes:
+        raise invalid("no_region", "none of the alert's areas (geocodes, polygons, circles) "
+                      "lies in a region served here")
     texts = _texts(cap)
     language = partner_language if partner_language in texts else next(iter(texts))
     # Several info blocks may disagree: the most severe one decides how loudly we warn.

@@ -16,6 +16,7 @@ from bot.alerts.lifecycle import (
     STATUSES,
     URGENCIES,
     AlertDraft,
+    AlertMedia,
     AlertText,
 )
 
@@ -31,6 +32,7 @@ FIELDS = {
     "status",
     "expires_at",
     "expires_in_minutes",
+    "media",
 }
 
 
@@ -39,6 +41,20 @@ def _choice(data: dict[str, Any], name: str, options: tuple[str, ...], default: 
     if value not in options:
         raise invalid("invalid_value", f"{name} must be one of {', '.join(options)}")
     return str(value)
+
+
+def parse_media(raw: Any) -> AlertMedia | None:
+    """An image is only ever shown blurred behind a content note the partner must write."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) != {"url", "content_note"}:
+        raise invalid("invalid_value", "media takes exactly url and content_note")
+    url, note = raw["url"], raw["content_note"]
+    if not isinstance(url, str) or not url.startswith("https://") or len(url) > 2000:
+        raise invalid("invalid_value", "media.url must be an https URL")
+    if not isinstance(note, str) or not note.strip() or len(note) > 200:
+        raise invalid("invalid_value", "media.content_note must say what the image shows (≤ 200)")
+    return AlertMedia(url, note.strip())
 
 
 def parse_texts(raw: Any) -> dict[str, AlertText]:
@@ -111,6 +127,7 @@ def parse_json_alert(data: Any, *, default_language: str, now: int | None = None
         certainty=_choice(data, "certainty", CERTAINTIES, "Unknown"),
         status=_choice(data, "status", STATUSES, "Actual"),
         expires_at=expiry(data, moment),
+        media=parse_media(data.get("media")),
     )
 
 
@@ -128,6 +145,7 @@ def parse_update(
         "urgency": original.urgency,
         "certainty": original.certainty,
         "status": original.status,
+        "media": original.media.to_dict() if original.media else None,
     }
     merged.update(data)
     if "expires_at" not in data and "expires_in_minutes" not in data:

@@ -49,6 +49,17 @@ class AlertText:
 
 
 @dataclass(frozen=True)
+class AlertMedia:
+    """An image sent blurred (as a spoiler) under a content note: the person chooses to look."""
+
+    url: str
+    content_note: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"url": self.url, "content_note": self.content_note}
+
+
+@dataclass(frozen=True)
 class CapKey:
     """How CAP names a message: sender, identifier and sent time."""
 
@@ -74,6 +85,7 @@ class AlertDraft:
     cap: CapKey | None = None
     cap_references: tuple[CapKey, ...] = ()
     source: str = "json"
+    media: AlertMedia | None = None
 
     @property
     def civilian_facing(self) -> bool:
@@ -92,6 +104,7 @@ class Alert:
     decided_by: str | None = None
     decided_at: int | None = None
     reason: str | None = None
+    sending_started_ms: int | None = None
     stats: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -120,5 +133,6 @@ class Alert:
             "decided_at": self.decided_at,
             "reason": self.reason,
             "source": d.source,
+            "media": d.media.to_dict() if d.media else None,
             "delivery": self.stats,
         }

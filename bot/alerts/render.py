@@ -50,15 +50,21 @@ def render_alert(
     area: list[str],
     quiet: bool,
     kind: str = "alert",
+    limit: int = MESSAGE_LIMIT,
 ) -> str:
-    """kind: "alert" for a new warning, "update" for an edited one, "cancel" when withdrawn."""
+    """kind: "alert" for a new warning, "update" for an edited one, "cancel" when withdrawn.
+
+    `limit` is 4096 for a message and 1024 for a photo caption.
+    """
     text, fallback = pick_text(alert, tr)
-    body = text.body
-    message = _compose(alert, tr, text, body, partner_name, area, quiet, kind, fallback)
-    while len(message) > MESSAGE_LIMIT and body:
-        # Only the body can be long; cut the raw text (never the escaped) and keep the rest.
-        body = body[: max(0, len(body) - (len(message) - MESSAGE_LIMIT) - 8)].rstrip() + "…"
-        message = _compose(alert, tr, text, body, partner_name, area, quiet, kind, fallback)
+    parts = {"body": text.body, "instruction": text.instruction}
+    message = _compose(alert, tr, text, parts, partner_name, area, quiet, kind, fallback)
+    for name in ("body", "instruction"):
+        # Cut the partner's long fields, raw (never escaped HTML), until the message fits.
+        while len(message) > limit and parts[name]:
+            keep = max(0, len(parts[name]) - (len(message) - limit) - 8)
+            parts[name] = parts[name][:keep].rstrip() + "…" if keep else ""
+            message = _compose(alert, tr, text, parts, partner_name, area, quiet, kind, fallback)
     return message
 
 
@@ -66,7 +72,7 @@ def _compose(
     alert: Alert,
     tr: Translator,
     text: AlertText,
-    body: str,
+    parts: dict[str, str],
     partner_name: str,
     area: list[str],
     quiet: bool,
@@ -89,10 +95,15 @@ def _compose(
     headline = html.escape(text.headline)
     lines.append(f"<s>{headline}</s>" if kind == "cancel" else f"<b>{headline}</b>")
     if kind != "cancel":
-        lines.append(html.escape(body))
-        if text.instruction:
+        if alert.draft.media is not None:
+            note = tr._(
+                "Content note: {note}. The image is blurred; tap it only if you want to see it."
+            ).format(note=alert.draft.media.content_note)
+            lines.append("<i>" + html.escape(note) + "</i>")
+        lines.append(html.escape(parts["body"]))
+        if parts["instruction"]:
             what = html.escape(tr._("What to do:"))
-            lines.append(f"<b>{what}</b> {html.escape(text.instruction)}")
+            lines.append(f"<b>{what}</b> {html.escape(parts['instruction'])}")
     lines.append(html.escape(tr._("Area:")) + " " + html.escape(", ".join(area)))
     if kind != "cancel":
         until = expiry_text(tr, alert.draft.expires_at)

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
 # Babel drops unknown PO headers, so the review flag is read from the header block directly.
+REVIEW_HEADER = "X-Waymark-Review"
 _REVIEW_HEADER = re.compile(r'^"X-Waymark-Review:\s*unreviewed\\n"\s*$', re.MULTILINE)
 # Right-to-left marks keep Latin names and numbers from scrambling an Arabic or Farsi line.
 RLM = "\u200f"
@@ -71,6 +72,11 @@ def language_name(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def is_unreviewed(po_text: str) -> bool:
+    """Whether a PO file still carries ``X-Waymark-Review: unreviewed`` in its header."""
+    return bool(_REVIEW_HEADER.search(po_text.split("\n\n", 1)[0]))
+
+
 def _compile(po_path: Path) -> tuple[gettext.GNUTranslations, bool]:
     text = po_path.read_text(encoding="utf-8")
     try:
@@ -80,8 +86,7 @@ def _compile(po_path: Path) -> tuple[gettext.GNUTranslations, bool]:
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
-    header = text.split("\n\n", 1)[0]
-    return gettext.GNUTranslations(buffer), bool(_REVIEW_HEADER.search(header))
+    return gettext.GNUTranslations(buffer), is_unreviewed(text)
 
 
 class Catalogs:

@@ -98,7 +98,7 @@ def caller_of(request: web.Request) -> Caller:
 
 async def alert_view(vetting: Vetting, alert: Alert) -> dict[str, Any]:
     view = alert.to_api()
-    stats = await vetting.store.outbox.stats(alert.id)
+    stats = await vetting.store.outbox.stats(alert.id, alert.sending_started_ms)
     view["delivery"] = stats.to_dict()
     return view
 

@@ -10,14 +10,14 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.alerts.lifecycle import Alert, AlertDraft, AlertText, CapKey, can_move
+from bot.alerts.lifecycle import Alert, AlertDraft, AlertMedia, AlertText, CapKey, can_move
 from bot.store import audit
 from bot.store.database import Database
 
 _COLUMNS = (
     "id, partner_id, author, state, status, msg_type, refers_to, severity, urgency, certainty,"
     " regions, texts, language, expires_at, created_at, decided_by, decided_at, reason,"
-    " cap_sender, cap_identifier, cap_sent, source"
+    " cap_sender, cap_identifier, cap_sent, source, sending_started_ms, media"
 )
 
 
@@ -32,6 +32,7 @@ class TransitionError(Exception):
 def _alert(row: tuple[Any, ...]) -> Alert:
     texts = {lang: AlertText(**value) for lang, value in json.loads(row[11]).items()}
     cap = CapKey(row[18], row[19], row[20]) if row[18] else None
+    media = AlertMedia(**json.loads(row[23])) if row[23] else None
     draft = AlertDraft(
         regions=tuple(json.loads(row[10])),
         texts=texts,
@@ -45,6 +46,7 @@ def _alert(row: tuple[Any, ...]) -> Alert:
         refers_to=row[6],
         cap=cap,
         source=row[21],
+        media=media,
     )
     return Alert(
         id=row[0],
@@ -56,6 +58,7 @@ def _alert(row: tuple[Any, ...]) -> Alert:
         decided_by=row[15],
         decided_at=row[16],
         reason=row[17],
+        sending_started_ms=row[22],
     )
 
 
@@ -94,8 +97,8 @@ class Alerts:
             alert_id, now = new_alert_id(), int(time.time())
             cap = draft.cap
             db.execute(
-                f"INSERT INTO alerts ({_COLUMNS}, media) VALUES "
-                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+                f"INSERT INTO alerts ({_COLUMNS}) VALUES "
+                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,?)",
                 [
                     alert_id,
                     partner_id,
@@ -121,6 +124,7 @@ class Alerts:
                     cap.identifier if cap else None,
                     cap.sent if cap else None,
                     draft.source,
+                    json.dumps(draft.media.to_dict()) if draft.media else None,
                 ],
             )
             db.execute(
@@ -208,6 +212,11 @@ class Alerts:
                 )
             else:
                 db.execute("UPDATE alerts SET state=? WHERE id=?", [to, alert_id])
+            if to == "sending":
+                db.execute(
+                    "UPDATE alerts SET sending_started_ms=? WHERE id=?",
+                    [int(time.time() * 1000), alert_id],
+                )
             detail: dict[str, Any] = {"from": state, "to": to}
             if reason:
                 detail["reason"] = reason
