@@ -131,3 +131,61 @@ async def _alert_status(store: Store, alert_id: str, out: TextIO, *, follow: boo
         if not follow or alert.state in FINAL_STATES:
             return 0
         await asyncio.sleep(1.0)
+
+
+def keys_rotate(data_dir: Path, out: TextIO) -> int:
+    from bot.store.rotation import rotate
+    from bot.store.store import KEY_NAME
+
+    if not (data_dir / "waymark.db").exists():
+        raise StartupError(f"no Waymark database in {data_dir}")
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rre-encrypting {_bar(done, total)} {done}/{total}", end="", file=out, flush=True)
+
+    key_id = rotate(data_dir, data_dir / KEY_NAME, progress)
+    print(
+        f"\nrotated: every record now opens with key {key_id}; the old key is destroyed", file=out
+    )
+    return 0
+
+
+def backup_command(data_dir: Path, target: Path, out: TextIO) -> int:
+    from bot.store.backup import snapshot
+
+    store = _store(data_dir)
+    try:
+        size = snapshot(store, target)
+    finally:
+        store.close()
+    print(
+        f"encrypted backup written to {target} ({size} bytes); it opens only with this "
+        "deployment's master key",
+        file=out,
+    )
+    return 0
+
+
+def restore_command(data_dir: Path, source: Path, out: TextIO, *, force: bool) -> int:
+    from bot.store.backup import restore
+    from bot.store.keys import load_master_key
+    from bot.store.store import KEY_NAME
+
+    master = load_master_key(data_dir / KEY_NAME, create=False)
+    users = restore(source, data_dir, master, force=force)
+    print(f"restored and checked: {users} people, integrity ok, key opens it", file=out)
+    return 0
+
+
+def purge_command(
+    settings_data_dir: Path, retention_days: int, inactive_days: int, out: TextIO
+) -> int:
+    store = _store(settings_data_dir)
+    try:
+        counts = asyncio.run(
+            store.retention.purge(alert_retention_days=retention_days, inactive_days=inactive_days)
+        )
+    finally:
+        store.close()
+    print("purged: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), file=out)
+    return 0

@@ -29,6 +29,7 @@ from bot.telegram.services import KEY, Services
 log = logging.getLogger(__name__)
 
 EXPIRY_CHECK_SECONDS = 15
+RETENTION_SECONDS = 3600
 
 
 class Waymark:
@@ -102,6 +103,7 @@ class Waymark:
         )
         self.broadcaster.start()
         self._jobs.append(asyncio.create_task(self._expiry_job(), name="waymark-expiry"))
+        self._jobs.append(asyncio.create_task(self._retention_job(), name="waymark-retention"))
         log.info("Waymark is running with %d languages", len(self.catalogs.codes))
 
     async def _start_partner_api(self) -> None:
@@ -131,6 +133,20 @@ class Waymark:
             with contextlib.suppress(Exception):
                 await self.vetting.expire_due()
             await asyncio.sleep(EXPIRY_CHECK_SECONDS)
+
+    async def purge(self) -> dict[str, int]:
+        counts = await self.store.retention.purge(
+            alert_retention_days=self.settings.alert_retention_days,
+            inactive_days=self.settings.purge_inactive_days,
+        )
+        log.info("retention purge: %s", ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+        return counts
+
+    async def _retention_job(self) -> None:
+        while True:
+            with contextlib.suppress(Exception):
+                await self.purge()
+            await asyncio.sleep(RETENTION_SECONDS)
 
     async def stop(self) -> None:
         if self._stopped.is_set():

@@ -70,6 +70,21 @@ def _parser() -> argparse.ArgumentParser:
     alert.add_argument("action", choices=("status",))
     alert.add_argument("alert_id")
     alert.add_argument("--follow", action="store_true", help="live progress until it finishes")
+    keys = sub.add_parser("keys", help="master key management")
+    keys.add_argument("--data-dir", type=Path)
+    keys.add_argument("action", choices=("rotate",), help="re-encrypt everything under a new key")
+
+    backup = sub.add_parser("backup", help="write an encrypted, consistent snapshot")
+    backup.add_argument("--data-dir", type=Path)
+    backup.add_argument("file", type=Path)
+
+    restore = sub.add_parser("restore", help="check and restore an encrypted snapshot")
+    restore.add_argument("--data-dir", type=Path)
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--force", action="store_true", help="replace an existing database")
+
+    purge = sub.add_parser("purge", help="apply the retention rules now")
+    purge.add_argument("--data-dir", type=Path)
     return parser
 
 
@@ -92,6 +107,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.admin import audit_command
 
             return audit_command(_data_dir(args), args.action, sys.stdout)
+        if args.command == "keys":
+            from bot.admin import keys_rotate
+
+            return keys_rotate(_data_dir(args), sys.stdout)
+        if args.command == "backup":
+            from bot.admin import backup_command
+
+            return backup_command(_data_dir(args), args.file, sys.stdout)
+        if args.command == "restore":
+            from bot.admin import restore_command
+
+            return restore_command(_data_dir(args), args.file, sys.stdout, force=args.force)
+        if args.command == "purge":
+            from bot.admin import purge_command
+
+            settings = load_settings(args.config, data_dir=args.data_dir)
+            return purge_command(
+                settings.data_dir,
+                settings.alert_retention_days,
+                settings.purge_inactive_days,
+                sys.stdout,
+            )
         if args.command == "alert":
             from bot.admin import alert_status
 

@@ -35,6 +35,8 @@ class Settings:
     broadcast_rate: float = 29.0  # messages/second; Telegram allows about 30
     paid_broadcast: bool = False  # up to 1000/s, billed in Telegram Stars
     broadcast_concurrency: int = 16
+    alert_retention_days: int = 30  # delete alerts this long after they expired (audit stays)
+    purge_inactive_days: int = 0  # 0 keeps inactive people; N deletes them after N idle days
 
     def check(self) -> Settings:
         if self.log_level not in LOG_LEVELS:
@@ -48,6 +50,8 @@ class Settings:
             raise StartupError(f"broadcast_rate must be above 0 and at most {limit:g}")
         if not 0 <= self.partner_api_port <= 65535:
             raise StartupError("partner_api_port must be a port number")
+        if self.alert_retention_days < 0 or self.purge_inactive_days < 0:
+            raise StartupError("retention periods cannot be negative")
         if not 1 <= self.broadcast_concurrency <= 512:
             raise StartupError("broadcast_concurrency must be between 1 and 512")
         return self
@@ -66,6 +70,8 @@ _ENV = {
     "WAYMARK_BROADCAST_RATE": "broadcast_rate",
     "WAYMARK_PAID_BROADCAST": "paid_broadcast",
     "WAYMARK_BROADCAST_CONCURRENCY": "broadcast_concurrency",
+    "WAYMARK_ALERT_RETENTION_DAYS": "alert_retention_days",
+    "WAYMARK_PURGE_INACTIVE_DAYS": "purge_inactive_days",
 }
 
 

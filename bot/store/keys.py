@@ -22,7 +22,7 @@ from bot.errors import StartupError
 
 KEY_BYTES = 32
 ENV_VAR = "WAYMARK_MASTER_KEY"
-PURPOSES = ("pseudonym", "index", "record")
+PURPOSES = ("pseudonym", "index", "record", "backup")
 
 
 @dataclass(frozen=True)
@@ -80,15 +80,51 @@ def write_key_file(path: Path, key_text: str) -> None:
         handle.write(json.dumps({"current": key_text}) + "\n")
 
 
-def read_key_file(path: Path) -> MasterKey:
+def _key_file_data(path: Path) -> dict[str, str]:
     try:
         data = json.loads(path.read_text())
-        text = data["current"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError) as exc:
         raise StartupError(f"the key file {path} cannot be read ({type(exc).__name__})") from None
-    if not isinstance(text, str):
+    if not isinstance(data, dict) or not isinstance(data.get("current"), str):
         raise StartupError(f"the key file {path} is malformed")
-    return parse_key(text, f"key file {path}")
+    return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+def read_key_file(path: Path) -> MasterKey:
+    data = _key_file_data(path)
+    if "next" in data:
+        raise StartupError(
+            "a key rotation was interrupted: run `waymark keys rotate` again to finish it"
+        )
+    return parse_key(data["current"], f"key file {path}")
+
+
+def read_rotation(path: Path) -> tuple[MasterKey, MasterKey | None]:
+    """The current key and, if a rotation is under way, the key it is moving to."""
+    data = _key_file_data(path)
+    nxt = parse_key(data["next"], f"key file {path}") if "next" in data else None
+    return parse_key(data["current"], f"key file {path}"), nxt
+
+
+def replace_key_file(path: Path, content: dict[str, str]) -> None:
+    """Write the key file atomically (temp file, fsync, rename), mode 0600 throughout.
+
+    The old file is overwritten on disk before the rename so a retired key does not linger in
+    its blocks (best effort: journaling file systems and SSDs may keep copies).
+    """
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(json.dumps(content) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    if path.exists():
+        size = path.stat().st_size
+        with path.open("r+b") as old:
+            old.write(secrets.token_bytes(size))
+            old.flush()
+            os.fsync(old.fileno())
+    os.replace(tmp, path)
 
 
 def load_master_key(key_file: Path, *, create: bool) -> MasterKey:

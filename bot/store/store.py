@@ -12,15 +12,16 @@ from bot.errors import StartupError
 from bot.store.alerts import Alerts
 from bot.store.audit import AuditLog
 from bot.store.database import Database
-from bot.store.keys import load_master_key
+from bot.store.keys import MasterKey, load_master_key
 from bot.store.outbox import Outbox
 from bot.store.partners import Partners
+from bot.store.retention import Retention
 from bot.store.users import Users
 from bot.store.vault import Vault, VaultError
 
 DB_NAME = "waymark.db"
 KEY_NAME = "master.key"
-_KEY_CHECK_ROW = b"waymark/key-check"
+KEY_CHECK_ROW = b"waymark/key-check"
 
 
 @dataclass
@@ -28,20 +29,23 @@ class Store:
     """Everything persistent, behind narrow repositories (no SQL outside bot/store)."""
 
     db: Database
+    master: MasterKey
     vault: Vault
     users: Users
     partners: Partners
     alerts: Alerts
     audit: AuditLog
     outbox: Outbox
+    retention: Retention
 
     @classmethod
-    def open(cls, data_dir: Path) -> Store:
+    def open(cls, data_dir: Path, *, master: MasterKey | None = None) -> Store:
         data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(data_dir / DB_NAME)
         is_new = db.is_new
         try:
-            master = load_master_key(data_dir / KEY_NAME, create=is_new)
+            if master is None:
+                master = load_master_key(data_dir / KEY_NAME, create=is_new)
             vault = Vault(master)
             db.open_sync()
             db.write_sync(lambda conn: _check_key(conn, vault))
@@ -50,12 +54,14 @@ class Store:
             raise
         return cls(
             db=db,
+            master=master,
             vault=vault,
             users=Users(db, vault),
             partners=Partners(db),
             alerts=Alerts(db),
             audit=AuditLog(db),
             outbox=Outbox(db, vault),
+            retention=Retention(db),
         )
 
     def close(self) -> None:
@@ -66,14 +72,14 @@ def _check_key(db: sqlite_utils.Database, vault: Vault) -> None:
     """Prove at start that the key opens this database, instead of failing on the first user."""
     row = db.execute("SELECT value FROM waymark_meta WHERE key='key_check'").fetchone()
     if row is None:
-        sealed = vault.seal(_KEY_CHECK_ROW, {"app": "waymark"})
+        sealed = vault.seal(KEY_CHECK_ROW, {"app": "waymark"})
         db.execute(
             "INSERT INTO waymark_meta VALUES ('key_check', ?)",
             [base64.b64encode(sealed).decode()],
         )
         return
     try:
-        vault.open(_KEY_CHECK_ROW, base64.b64decode(row[0]))
+        vault.open(KEY_CHECK_ROW, base64.b64decode(row[0]))
     except (VaultError, ValueError):
         raise StartupError(
             "the master key does not open this database: restore the right key "
