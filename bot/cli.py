@@ -14,6 +14,7 @@ from pathlib import Path
 from bot import logs
 from bot.config import load_settings
 from bot.errors import StartupError
+from bot.i18n import commands as i18n_commands
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,6 +86,24 @@ def _parser() -> argparse.ArgumentParser:
 
     purge = sub.add_parser("purge", help="apply the retention rules now")
     purge.add_argument("--data-dir", type=Path)
+
+    content = sub.add_parser("content", help="check the guides and regions, read feedback")
+    content.add_argument("--data-dir", type=Path)
+    content.add_argument("action", choices=("check", "feedback"))
+    content.add_argument(
+        "--max-age-days",
+        type=int,
+        default=180,
+        help="warn about steps reviewed longer ago than this",
+    )
+
+    i18n_commands.add_parser(sub)
+
+    qr = sub.add_parser("qr", help="a QR code (PNG) of a link that opens a guide")
+    qr.add_argument("--bot", required=True, help="the bot's @username")
+    qr.add_argument("--guide", required=True, help="<platform>.<kind>, e.g. telegram.security")
+    qr.add_argument("--lang", default="en")
+    qr.add_argument("--out", type=Path, required=True)
     return parser
 
 
@@ -129,6 +148,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings.purge_inactive_days,
                 sys.stdout,
             )
+        if args.command == "i18n":
+            return i18n_commands.run(args)
+        if args.command == "content":
+            from bot.content_commands import content_check, content_feedback
+
+            settings = load_settings(args.config, data_dir=args.data_dir)
+            if args.action == "check":
+                return content_check(settings, sys.stdout, max_age_days=args.max_age_days)
+            return content_feedback(settings, sys.stdout)
+        if args.command == "qr":
+            from bot.content_commands import qr_command
+
+            settings = load_settings(args.config)
+            return qr_command(settings, args.bot, args.guide, args.lang, args.out, sys.stdout)
         if args.command == "alert":
             from bot.admin import alert_status
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import EllipsisType, TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 
@@ -17,6 +17,14 @@ JSON = dict[str, Any]
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_QUIET_MS = 150
+
+
+class Queued(NamedTuple):
+    """A user's action as the emulator queued it: the chat version before it, and the moment
+    (time.monotonic() of the emulator, the clock of the transcript's `t`)."""
+
+    version: int
+    t: float
 
 
 class EmulatorError(RuntimeError):
@@ -110,8 +118,10 @@ class ChatView:
 class EmulatorClient:
     """An aiohttp client for the emulator's control API (the server's root url)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, max_connections: int = 100) -> None:
+        """max_connections: open HTTP connections at most (waits hold one each)."""
         self.url = url.rstrip("/")
+        self.max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> EmulatorClient:
@@ -128,7 +138,8 @@ class EmulatorClient:
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(trust_env=False)
+            connector = aiohttp.TCPConnector(limit=self.max_connections)
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
         return self._session
 
     async def close(self) -> None:
@@ -178,10 +189,23 @@ class EmulatorClient:
         result: JSON = await self._call("POST", "/users", body=body)
         return result
 
+    async def create_users(
+        self, first_id: int, count: int, *, language_code: str | None = "en"
+    ) -> int:
+        """Users first_id .. first_id+count-1 in one request (benchmarks); returns how many
+        were new."""
+        body = {"first_id": first_id, "count": count, "language_code": language_code}
+        data = await self._call("POST", "/users/bulk", body=body, seconds=300.0)
+        return int(data["created"])
+
     async def send(self, user_id: int, text: str) -> int:
         """The user sends `text`; returns the chat version before it, for wait()."""
+        return (await self.send_timed(user_id, text)).version
+
+    async def send_timed(self, user_id: int, text: str) -> Queued:
+        """send(), also returning when the emulator queued the message (for latencies)."""
         data = await self._call("POST", f"/users/{user_id}/messages", body={"text": text})
-        return int(data["version"])
+        return Queued(int(data["version"]), float(data["t"]))
 
     async def press(
         self,
@@ -197,9 +221,36 @@ class EmulatorClient:
         forge=True sends `data` as if a button of `message_id` (or the newest bot message) had
         it: what a modified client can do, and what a bot must survive.
         """
+        pressed = await self.press_timed(
+            user_id, label=label, data=data, message_id=message_id, forge=forge
+        )
+        return pressed.version
+
+    async def press_timed(
+        self,
+        user_id: int,
+        *,
+        label: str | None = None,
+        data: str | None = None,
+        message_id: int | None = None,
+        forge: bool = False,
+    ) -> Queued:
+        """press(), also returning when the emulator queued the press (for latencies)."""
         body = {"label": label, "data": data, "message_id": message_id, "forge": forge}
         result = await self._call("POST", f"/users/{user_id}/press", body=body)
-        return int(result["version"])
+        return Queued(int(result["version"]), float(result["t"]))
+
+    async def press_many(self, presses: list[tuple[int, str, int | None]]) -> float:
+        """Queue forged presses (user id, data, message id or None for the newest bot message)
+        in one request, in order; returns the emulator's time.monotonic() once all are queued."""
+        body = {
+            "presses": [
+                {"user_id": user_id, "data": data, "message_id": message_id}
+                for user_id, data, message_id in presses
+            ]
+        }
+        result = await self._call("POST", "/presses", body=body, seconds=300.0)
+        return float(result["t"])
 
     async def chat(self, user_id: int) -> ChatView:
         return ChatView.from_json(await self._call("GET", f"/users/{user_id}/chat"))

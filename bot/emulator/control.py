@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import ipaddress
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ JSON = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 MAX_WAIT = 120.0
+MAX_BULK_PRESSES = 100_000
 _LIMIT_FIELDS = {f.name for f in dataclasses.fields(Limits)}
 
 
@@ -104,6 +106,8 @@ class ControlApi:
     def routes(self) -> list[web.RouteDef]:
         return [
             web.post("/control/users", self.create_user),
+            web.post("/control/users/bulk", self.create_users),
+            web.post("/control/presses", self.press_many),
             web.post("/control/users/{id}/messages", self.send),
             web.post("/control/users/{id}/press", self.press),
             web.get("/control/users/{id}/chat", self.chat),
@@ -130,13 +134,24 @@ class ControlApi:
         )
         return web.json_response(self.world.add_user(user).control())
 
+    async def create_users(self, request: web.Request) -> web.Response:
+        """Many users at once: {"first_id", "count", "language_code"} (benchmarks)."""
+        body = await _body(request)
+        created = self.world.add_users(
+            _int(body.get("first_id"), "first_id"),
+            _int(body.get("count"), "count"),
+            _optional_str(body.get("language_code", "en")),
+        )
+        return web.json_response({"created": created, "users": len(self.world.chats)})
+
     async def send(self, request: web.Request) -> web.Response:
         body = await _body(request)
         text = body.get("text")
         if not isinstance(text, str):
             raise ControlError(400, "text must be a string")
         before = self.world.user_sends(_user_id(request), text)
-        return web.json_response({"version": before})
+        # t: when the update was queued, on the clock of the transcript's t (time.monotonic).
+        return web.json_response({"version": before, "t": time.monotonic()})
 
     async def press(self, request: web.Request) -> web.Response:
         body = await _body(request)
@@ -148,7 +163,34 @@ class ControlApi:
             message_id=None if message_id is None else _int(message_id, "message_id"),
             forge=bool(body.get("forge", False)),
         )
-        return web.json_response({"version": before})
+        return web.json_response({"version": before, "t": time.monotonic()})
+
+    async def press_many(self, request: web.Request) -> web.Response:
+        """Queue many presses in one go: {"presses": [{"user_id", "data", "message_id"?,
+        "forge"? (default true)}]}, a backlog for throughput benchmarks. Unknown users refuse the
+        whole batch; another refused press stops it there (the presses before it stay queued)."""
+        body = await _body(request)
+        presses = body.get("presses")
+        if not isinstance(presses, list) or len(presses) > MAX_BULK_PRESSES:
+            raise ControlError(400, f"presses must be a list of at most {MAX_BULK_PRESSES}")
+        checked: list[tuple[int, str, int | None, bool]] = []
+        for item in presses:
+            if not isinstance(item, dict) or not isinstance(item.get("data"), str):
+                raise ControlError(400, "each press needs a user_id and data")
+            message_id = item.get("message_id")
+            user_id = _int(item.get("user_id"), "user_id")
+            self.world.chat(user_id)  # an unknown user refuses the whole batch
+            checked.append(
+                (
+                    user_id,
+                    item["data"],
+                    None if message_id is None else _int(message_id, "message_id"),
+                    bool(item.get("forge", True)),
+                )
+            )
+        for user_id, data, message_id, forge in checked:
+            self.world.user_presses(user_id, data=data, message_id=message_id, forge=forge)
+        return web.json_response({"count": len(checked), "t": time.monotonic()})
 
     async def chat(self, request: web.Request) -> web.Response:
         """The chat now, or with ?after=V: once the bot has changed it after V and it settled."""

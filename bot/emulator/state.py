@@ -22,6 +22,7 @@ from bot.emulator.markup import Formatted, utf16_len
 
 JSON = dict[str, Any]
 
+MAX_BULK_USERS = 2_000_000
 DELETE_WINDOW = 48 * 3600  # a bot may delete messages younger than this in private chats
 DEFAULT_UPDATE_TYPES = frozenset(
     {
@@ -75,7 +76,7 @@ class Clock:
         return self.now()
 
 
-@dataclass
+@dataclass(slots=True)
 class User:
     id: int
     first_name: str = "Test"
@@ -126,7 +127,7 @@ class Message:
         return rows
 
 
-@dataclass
+@dataclass(slots=True)
 class Chat:
     """A private chat between one virtual user and the bot."""
 
@@ -288,6 +289,23 @@ class World:
         chat.user.language_code = user.language_code
         chat.user.username = user.username
         return chat.user
+
+    def add_users(self, first_id: int, count: int, language_code: str | None = "en") -> int:
+        """Many plain users at once (benchmarks seed 100k); existing ids are left as they are.
+
+        They share one first name and language string, so each costs a few hundred bytes.
+        """
+        if first_id <= 0 or count < 0 or count > MAX_BULK_USERS:
+            raise ControlError(
+                400, f"first_id must be positive and count between 0 and {MAX_BULK_USERS}"
+            )
+        created = 0
+        chats = self.chats
+        for user_id in range(first_id, first_id + count):
+            if user_id not in chats:
+                chats[user_id] = Chat(User(user_id, language_code=language_code))
+                created += 1
+        return created
 
     def chat(self, user_id: int) -> Chat:
         chat = self.chats.get(user_id)

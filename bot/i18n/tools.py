@@ -429,6 +429,8 @@ def _template(root: Path) -> Catalog:
 def init(lang: str, root: Path | None = None) -> Path:
     """Start a catalog for a new language from the template, marked as not yet reviewed."""
     root = root or project_root()
+    if "-" in lang:
+        raise I18nError(f"write the locale code with '_' (as in pt_BR), not {lang!r}")
     try:
         locale = Locale.parse(lang)
     except (UnknownLocaleError, ValueError):

@@ -27,6 +27,7 @@ from bot.store.partners import Caller
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_REASON = 500  # a rejection reason; longer is refused, never silently cut
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 VETTING = web.AppKey("vetting", Vetting)
 LIMITER = web.AppKey("limiter", PartnerLimiter)
@@ -54,8 +55,12 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return error(413, "too_large", f"the body is larger than {MAX_BODY_BYTES} bytes")
     except web.HTTPNotFound:
         return error(404, "not_found", "no such route")
-    except web.HTTPMethodNotAllowed:
-        return error(405, "method_not_allowed", "this route does not take that method")
+    except web.HTTPMethodNotAllowed as exc:
+        # RFC 9110: a 405 lists the methods the resource does take.
+        allow = ", ".join(sorted(exc.allowed_methods))
+        return error(
+            405, "method_not_allowed", "this route does not take that method", {"Allow": allow}
+        )
     except Exception as exc:
         log.error("partner API handler failed: %s", type(exc).__name__)
         return error(500, "internal", "internal error; the request was not completed")
@@ -184,6 +189,8 @@ async def reject_alert(request: web.Request) -> web.Response:
     reason = data.get("reason", "") if isinstance(data, dict) else ""
     if not isinstance(reason, str) or not reason.strip():
         raise invalid("missing_field", "a rejection needs a reason")
+    if len(reason) > MAX_REASON:
+        raise invalid("invalid_value", f"reason: text of at most {MAX_REASON}")
     alert = await vetting.reject(caller_of(request), request.match_info["alert_id"], reason)
     return web.json_response(await alert_view(vetting, alert))
 
@@ -195,8 +202,10 @@ async def update_alert(request: web.Request) -> web.Response:
     original = await vetting.store.alerts.get(request.match_info["alert_id"])
     if original is None or original.partner_id != caller.partner.id:
         raise AlertRequestError(404, "not_found", "no such alert")
+    if not body:
+        raise invalid("invalid_body", "the body must be a JSON object with the changed fields")
     try:
-        data = json.loads(body) if body else {}
+        data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise invalid("invalid_json", "the body is not valid JSON") from None
     draft = parse_update(data, original.draft, refers_to=original.id)

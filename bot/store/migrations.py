@@ -92,7 +92,16 @@ def _v2(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX outbox_pending ON outbox(state, priority, alert_id)")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    """Counts of "this doesn't match my app" per step and app platform: never per person."""
+    db.execute(
+        "CREATE TABLE step_feedback ("
+        " step_id TEXT NOT NULL, app TEXT NOT NULL, count INTEGER NOT NULL,"
+        " PRIMARY KEY (step_id, app)) WITHOUT ROWID"
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 
 
 def _table_names(db: sqlite_utils.Database) -> set[str]:

@@ -12,6 +12,7 @@ from bot.errors import StartupError
 from bot.store.alerts import Alerts
 from bot.store.audit import AuditLog
 from bot.store.database import Database
+from bot.store.feedback import Feedback
 from bot.store.keys import MasterKey, load_master_key
 from bot.store.outbox import Outbox
 from bot.store.partners import Partners
@@ -37,6 +38,7 @@ class Store:
     audit: AuditLog
     outbox: Outbox
     retention: Retention
+    feedback: Feedback
 
     @classmethod
     def open(cls, data_dir: Path, *, master: MasterKey | None = None) -> Store:
@@ -62,6 +64,7 @@ class Store:
             audit=AuditLog(db),
             outbox=Outbox(db, vault),
             retention=Retention(db),
+            feedback=Feedback(db),
         )
 
     def close(self) -> None:

@@ -34,6 +34,7 @@ ACTIONS = frozenset(
         "guide",  # a checklist page: <platform>.<kind>.<page>
         "tick",  # (un)tick a step: <platform>.<kind>.<page>.<step index>
         "reset",  # clear a guide's ticks: <platform>.<kind>
+        "mism",  # report a step that does not match the app: <guide page>[.<step>[.<a|i|w>]]
     }
 )
 _PATTERN = re.compile(r"^(?P<v>\d)\|(?P<action>[a-z!?]{1,12})(?:\|(?P<arg>[A-Za-z0-9_.-]{1,40}))?$")

@@ -141,6 +141,8 @@ def checklist_screen(tr: Translator, guide: Guide, done: set[str], page: int) ->
         rows.append(
             [Button("↺ " + tr._("Reset"), Callback("reset", f"{guide.platform}.{guide.kind}"))]
         )
+    mismatch = Callback("mism", f"{guide.platform}.{guide.kind}.{rendered.page}")
+    rows.append([Button("⚑ " + tr._("Something here doesn't match my app"), mismatch)])
     rows.append(back_row(tr))
     return Screen(rendered.text, rows)
 
@@ -222,3 +224,102 @@ async def reset_pressed(
 
 
 __all__ = ["PLATFORM_KINDS", "feature_pressed", "guide_pressed", "reset_pressed", "tick_pressed"]
+
+
+# -- deep links ---------------------------------------------------------------------------------
+# https://t.me/<bot>?start=<payload>: Telegram allows 64 characters of A-Z, a-z, 0-9, _ and -.
+PAYLOAD_PREFIX = "g"
+
+
+def deep_link_payload(platform: str, kind: str, lang: str) -> str:
+    payload = f"{PAYLOAD_PREFIX}_{platform}_{kind}_{lang}"
+    if len(payload) > 64 or not all(c.isalnum() or c in "_-" for c in payload):
+        raise ValueError("the guide and language do not fit a Telegram start payload")
+    return payload
+
+
+def parse_payload(catalog: Catalog, payload: str) -> tuple[Guide, str] | None:
+    parts = payload.split("_", 3)
+    if len(parts) != 4 or parts[0] != PAYLOAD_PREFIX:
+        return None
+    guide = catalog.guide(parts[1], parts[2])
+    return (guide, parts[3]) if guide is not None else None
+
+
+async def open_deep_link(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, v: Visit, payload: str
+) -> bool:
+    """Open the linked guide in the linked language; False if the payload names nothing."""
+    found = parse_payload(v.svc.guides, payload)
+    if found is None:
+        return False
+    guide, lang = found
+    if lang in v.svc.catalogs.codes and (v.record is None or v.record.lang is None):
+        record = v.ensure_record()
+        record.lang = lang
+        v.tr = v.svc.catalogs.get(lang)
+        await v.save()
+    await show(context, v.chat_id, v.record, checklist_screen(v.tr, guide, _done(v), 0))
+    return True
+
+
+# -- "this doesn't match my app" ----------------------------------------------------------------
+APP_CODES = {"a": "android", "i": "ios", "w": "web"}
+
+
+def mismatch_screen(
+    tr: Translator, guide: Guide, page: int, done: set[str], index: int | None
+) -> Screen:
+    key = f"{guide.platform}.{guide.kind}.{page}"
+    if index is None:
+        text = html.escape(tr._("Which step does not match what you see in your app?"))
+        rendered = render_checklist_page(
+            guide, done, page, tr=tr.pgettext, fmt_date=tr.date, essentials_only=False
+        )
+        rows = []
+        for step_id in rendered.step_ids_on_page:
+            i = next(n for n, s in enumerate(guide.steps) if s.id == step_id)
+            title = tr.pgettext(f"{step_id}|title", guide.steps[i].title)
+            rows.append([Button(f"{i + 1}. {title}"[:60], Callback("mism", f"{key}.{i}"))])
+    else:
+        text = html.escape(
+            tr._("On which kind of device? Only this count is kept, never who sent it.")
+        )
+        labels = {"a": "Android", "i": "iPhone", "w": tr._("Web / computer")}
+        rows = [
+            [Button(label, Callback("mism", f"{key}.{index}.{code}"))]
+            for code, label in labels.items()
+        ]
+    rows.append([Button("⬅ " + tr._("Back"), Callback("guide", key))])
+    return Screen(text, rows)
+
+
+async def mismatch_pressed(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, v: Visit, cb: Callback
+) -> None:
+    parts = (cb.arg or "").split(".")
+    app = APP_CODES.get(parts[-1]) if len(parts) == 5 else None
+    base = ".".join(parts[:4] if app else parts)
+    found = parse_guide_arg(v.svc.guides, base)
+    if found is None:
+        await show_menu(context, v, update)
+        return
+    guide, page, index = found
+    if app is not None and index is not None:
+        await v.svc.store.feedback.mismatch(guide.steps[index].id, app)
+        v.answer = v.tr._("Thank you. This step will be checked again first.")
+        await show(
+            context,
+            v.chat_id,
+            v.record,
+            checklist_screen(v.tr, guide, _done(v), page),
+            edit=pressed_message(update),
+        )
+        return
+    await show(
+        context,
+        v.chat_id,
+        v.record,
+        mismatch_screen(v.tr, guide, page, _done(v), index),
+        edit=pressed_message(update),
+    )

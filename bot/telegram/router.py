@@ -109,6 +109,7 @@ CALLBACKS: dict[str, CallbackFn] = {
     "guide": guides.guide_pressed,
     "tick": guides.tick_pressed,
     "reset": guides.reset_pressed,
+    "mism": guides.mismatch_pressed,
 }
 
 

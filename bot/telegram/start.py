@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 from bot.i18n.catalogs import Catalogs, Translator, language_name
 from bot.telegram.callbacks import Callback
 from bot.telegram.context import Visit
+from bot.telegram.guides import open_deep_link
 from bot.telegram.menu import show_menu
 from bot.telegram.privacy import privacy_screen
 from bot.telegram.screen import Button, Screen, close_row, pressed_message, show
@@ -29,6 +30,9 @@ def language_screen(tr: Translator, catalogs: Catalogs, suggested: str | None) -
 
 
 async def start_command(update: Update, context: ContextTypes.DEFAULT_TYPE, v: Visit) -> None:
+    payload = context.args[0] if context.args else None
+    if payload and await open_deep_link(update, context, v, payload):
+        return
     if v.record is None or v.record.lang is None:
         screen = language_screen(v.tr, v.svc.catalogs, v.suggested_lang)
         await show(context, v.chat_id, v.record, screen)
