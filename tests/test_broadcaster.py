@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.alerts.lifecycle import AlertDraft, AlertText
+from bot.alerts.lifecycle import AlertDraft
+from bot.alerts.model import AlertText
 from bot.app import Waymark
 from bot.config import load_settings
 from bot.emulator.client import EmulatorClient

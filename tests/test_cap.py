@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from bot.alerts.cap import DEFAULT_MAX_BYTES, CapError, map_areas_to_regions, parse_cap
-from bot.alerts.lifecycle import AlertText
-from bot.alerts.model import CapAlert, CapCircle, CapReference
+from bot.alerts.model import AlertText, CapAlert, CapCircle, CapReference
 
 DATA = Path(__file__).parent / "data" / "cap"
 SAMPLES = DATA / "samples"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.alerts.lifecycle import AlertDraft, AlertText
+from bot.alerts.lifecycle import AlertDraft
+from bot.alerts.model import AlertText
 from bot.errors import StartupError
 from bot.store import rotation
 from bot.store.backup import restore, snapshot

@@ -13,10 +13,8 @@ from bot.alerts.lifecycle import (
     MAX_LIFETIME_SECONDS,
     SEVERITY_PRIORITY,
     AlertDraft,
-    AlertText,
-    CapKey,
 )
-from bot.alerts.model import CapAlert
+from bot.alerts.model import AlertText, CapAlert
 from bot.regions import Regions
 from bot.store.alerts import Alerts
 
@@ -110,8 +108,10 @@ async def intake_cap(
     moment = int(time.time()) if now is None else now
     codes = set(_by_geocode(cap, regions)) | _by_shape(cap, regions)
     if not codes:
-        raise invalid("no_region", "none of the alert's areas (geocodes, polygons, circles) "
-                      "lies in a region served here")
+        raise invalid(
+            "no_region",
+            "none of the alert's areas (geocodes, polygons, circles) lies in a region served here",
+        )
     texts = _texts(cap)
     language = partner_language if partner_language in texts else next(iter(texts))
     # Several info blocks may disagree: the most severe one decides how loudly we warn.
@@ -127,7 +127,7 @@ async def intake_cap(
         status=cap.status,
         msg_type=cap.msg_type,
         refers_to=refers_to,
-        cap=CapKey(cap.sender, cap.identifier, cap.sent.isoformat()),
+        cap=cap.as_reference(),
         source="cap",
     )
     return CapIntake(draft=draft)

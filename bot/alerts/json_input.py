@@ -17,8 +17,8 @@ from bot.alerts.lifecycle import (
     URGENCIES,
     AlertDraft,
     AlertMedia,
-    AlertText,
 )
+from bot.alerts.model import AlertText
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 LIMITS = {"headline": 160, "body": 2500, "instruction": 1000}

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.alerts.model import AlertText, CapReference
+
 STATES = ("pending", "approved", "sending", "sent", "rejected", "cancelled", "expired")
 FINAL_STATES = frozenset({"sent", "rejected", "cancelled", "expired"})
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -39,16 +41,6 @@ def can_move(state: str, to: str) -> bool:
 
 
 @dataclass(frozen=True)
-class AlertText:
-    headline: str
-    body: str
-    instruction: str = ""
-
-    def to_dict(self) -> dict[str, str]:
-        return {"headline": self.headline, "body": self.body, "instruction": self.instruction}
-
-
-@dataclass(frozen=True)
 class AlertMedia:
     """An image sent blurred (as a spoiler) under a content note: the person chooses to look."""
 
@@ -57,15 +49,6 @@ class AlertMedia:
 
     def to_dict(self) -> dict[str, str]:
         return {"url": self.url, "content_note": self.content_note}
-
-
-@dataclass(frozen=True)
-class CapKey:
-    """How CAP names a message: sender, identifier and sent time."""
-
-    sender: str
-    identifier: str
-    sent: str
 
 
 @dataclass(frozen=True)
@@ -82,8 +65,7 @@ class AlertDraft:
     status: str = "Actual"
     msg_type: str = "Alert"
     refers_to: str | None = None  # an alert id of the same partner (Update / Cancel)
-    cap: CapKey | None = None
-    cap_references: tuple[CapKey, ...] = ()
+    cap: CapReference | None = None  # how CAP names this message, for later Update/Cancel
     source: str = "json"
     media: AlertMedia | None = None
 

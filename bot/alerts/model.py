@@ -11,8 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.alerts.lifecycle import AlertText
-
 CIVILIAN_MSG_TYPES = frozenset({"Alert", "Update", "Cancel"})
 
 LatLon = tuple[float, float]
@@ -23,6 +21,16 @@ Pair = tuple[str, str]
 def language_key(tag: str) -> str:
     """The primary subtag in lower case ("en-US" → "en"): how Waymark groups translations."""
     return tag.split("-", 1)[0].lower()
+
+
+@dataclass(frozen=True)
+class AlertText:
+    headline: str
+    body: str
+    instruction: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"headline": self.headline, "body": self.body, "instruction": self.instruction}
 
 
 @dataclass(frozen=True)

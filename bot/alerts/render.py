@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 from babel.dates import format_datetime
 
-from bot.alerts.lifecycle import Alert, AlertText
+from bot.alerts.lifecycle import Alert
+from bot.alerts.model import AlertText
 from bot.i18n.catalogs import Translator
 
 MESSAGE_LIMIT = 4096

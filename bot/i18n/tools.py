@@ -44,6 +44,7 @@ from babel.messages.pofile import (
 
 from bot.config import project_root
 from bot.errors import StartupError
+from bot.guides.check import Problem  # one `file:line: message` shape for every checker
 from bot.i18n.catalogs import DOMAIN, REVIEW_HEADER, SOURCE_LANGUAGE, is_unreviewed
 
 PROJECT = "Waymark"
@@ -652,14 +653,6 @@ def status(root: Path | None = None) -> list[LocaleStatus]:
 # --- check -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
 
 
 _PERCENT = re.compile(

@@ -6,11 +6,13 @@ import json
 import secrets
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
-from bot.alerts.lifecycle import Alert, AlertDraft, AlertMedia, AlertText, CapKey, can_move
+from bot.alerts.lifecycle import Alert, AlertDraft, AlertMedia, can_move
+from bot.alerts.model import AlertText, CapReference
 from bot.store import audit
 from bot.store.database import Database
 
@@ -31,7 +33,7 @@ class TransitionError(Exception):
 
 def _alert(row: tuple[Any, ...]) -> Alert:
     texts = {lang: AlertText(**value) for lang, value in json.loads(row[11]).items()}
-    cap = CapKey(row[18], row[19], row[20]) if row[18] else None
+    cap = CapReference(row[18], row[19], datetime.fromisoformat(row[20])) if row[18] else None
     media = AlertMedia(**json.loads(row[23])) if row[23] else None
     draft = AlertDraft(
         regions=tuple(json.loads(row[10])),
@@ -122,7 +124,7 @@ class Alerts:
                     None,
                     cap.sender if cap else None,
                     cap.identifier if cap else None,
-                    cap.sent if cap else None,
+                    cap.sent.isoformat() if cap else None,
                     draft.source,
                     json.dumps(draft.media.to_dict()) if draft.media else None,
                 ],
