@@ -263,6 +263,23 @@ class _Session:
                 self.write(f"[{kind}] {answer['text']}")
 
 
+async def _watch(session: _Session, lock: asyncio.Lock) -> None:
+    """Interactive only: show what arrives on its own (a warning) without waiting for input."""
+    while True:
+        shown = session.shown.version if session.shown else 0
+        try:
+            view = await session.client.wait(session.user_id, shown, timeout=25)
+        except EmulatorTimeout:
+            continue
+        async with lock:
+            if session.shown is not None and view.version <= session.shown.version:
+                continue  # the change answered our own input and is already on screen
+            session.write("\n" + render_changes(session.shown, view, session.width))
+            session.shown = view
+            session.out.write("> ")
+            session.out.flush()
+
+
 async def run_terminal(
     client: EmulatorClient,
     user_id: int,
@@ -289,19 +306,29 @@ async def run_terminal(
         session.write(render_changes(None, session.shown, width))
     elif interactive:
         session.write("(no messages yet: send /start to begin)")
-    async for raw in _lines(lines, interactive=interactive, out=out):
-        line = raw.rstrip("\r\n").strip()
-        if not line:
-            continue
-        if not interactive:
-            session.write(f"> {line}")
-        if line == QUIT:
-            return 0
-        if not await session.act(line):
-            session.write(f"waymark: the bot did not answer within {timeout:g} s")
+    lock = asyncio.Lock()
+    watcher = asyncio.create_task(_watch(session, lock)) if interactive else None
+    try:
+        async for raw in _lines(lines, interactive=interactive, out=out):
+            line = raw.rstrip("\r\n").strip()
+            if not line:
+                continue
             if not interactive:
-                return 1
-    return 0
+                session.write(f"> {line}")
+            if line == QUIT:
+                return 0
+            async with lock:
+                answered = await session.act(line)
+            if not answered:
+                session.write(f"waymark: the bot did not answer within {timeout:g} s")
+                if not interactive:
+                    return 1
+        return 0
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
 
 
 def _terminal_width() -> int:
