@@ -21,6 +21,7 @@ from bot.guides import load_catalog
 from bot.i18n.catalogs import Catalogs
 from bot.partners.api import make_app
 from bot.regions import load_regions
+from bot.resources.commands import seed_if_empty as seed_resources
 from bot.store.store import Store
 from bot.telegram import router
 from bot.telegram.limiter_hook import SharedLimiterHook
@@ -44,6 +45,11 @@ class Waymark:
         self.regions = load_regions(settings.content_dir / "regions.yaml")
         self.guides = load_catalog(settings.content_dir / "guides")
         self.store = Store.open(settings.data_dir)
+        try:
+            seed_resources(self.store, self.regions, settings.content_dir)
+        except BaseException:
+            self.store.close()
+            raise
         self.limiter = SendLimiter(settings.broadcast_rate)
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()

@@ -97,6 +97,15 @@ def _parser() -> argparse.ArgumentParser:
         help="warn about steps reviewed longer ago than this",
     )
 
+    resources = sub.add_parser("resources", help="import or export the resource hubs")
+    resources.add_argument("--data-dir", type=Path)
+    rsub = resources.add_subparsers(dest="action", required=True)
+    rimport = rsub.add_parser("import", help="add or update entries from a .yaml or .csv file")
+    rimport.add_argument("file", type=Path)
+    rexport = rsub.add_parser("export", help="write every live entry as YAML or CSV")
+    rexport.add_argument("--format", choices=("yaml", "csv"), default="yaml")
+    rexport.add_argument("--out", type=Path, help="a file (default: standard output)")
+
     i18n_commands.add_parser(sub)
 
     qr = sub.add_parser("qr", help="a QR code (PNG) of a link that opens a guide")
@@ -157,6 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.action == "check":
                 return content_check(settings, sys.stdout, max_age_days=args.max_age_days)
             return content_feedback(settings, sys.stdout)
+        if args.command == "resources":
+            from bot.resources.commands import export_command, import_command
+
+            settings = load_settings(args.config, data_dir=args.data_dir)
+            if args.action == "import":
+                return import_command(settings, args.file, sys.stdout)
+            return export_command(settings, args.format, args.out, sys.stdout)
         if args.command == "qr":
             from bot.content_commands import qr_command
 

@@ -25,9 +25,15 @@ def content_check(settings: Settings, out: TextIO, *, max_age_days: int = MAX_AG
     errors = [str(p) for p in report.errors]
     warnings = [str(p) for p in report.warnings]
     try:
-        load_regions(settings.content_dir / "regions.yaml")
+        regions = load_regions(settings.content_dir / "regions.yaml")
     except StartupError as exc:
         errors.append(str(exc))
+    else:
+        from bot.resources.commands import check_resources
+
+        resources = check_resources(settings, regions, date.today())
+        errors.extend(resources.errors)
+        warnings.extend(resources.warnings)
     catalogs = Catalogs.load(settings.locales_dir)
     pages = 0
     for code in catalogs.codes:

@@ -17,21 +17,19 @@ from typing import Any
 from aiohttp import web
 
 from bot.alerts.cap_intake import intake_cap
-from bot.alerts.errors import AlertRequestError, invalid
+from bot.alerts.errors import AlertRequestError, forbidden, invalid
 from bot.alerts.json_input import parse_json_alert, parse_update
 from bot.alerts.lifecycle import Alert
 from bot.alerts.vetting import Vetting
+from bot.partners import resources_routes as resources_api
+from bot.partners.context import CALLER, LIMITER, VETTING, caller_of
 from bot.partners.ratelimit import PartnerLimiter
-from bot.store.partners import Caller
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_REASON = 500  # a rejection reason; longer is refused, never silently cut
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
-VETTING = web.AppKey("vetting", Vetting)
-LIMITER = web.AppKey("limiter", PartnerLimiter)
-CALLER = web.RequestKey("caller", Caller)
 CAP_TYPES = ("application/cap+xml", "application/xml", "text/xml")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -97,10 +95,6 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
-def caller_of(request: web.Request) -> Caller:
-    return request[CALLER]
-
-
 async def alert_view(vetting: Vetting, alert: Alert) -> dict[str, Any]:
     view = alert.to_api()
     stats = await vetting.store.outbox.stats(alert.id, alert.sending_started_ms)
@@ -108,14 +102,17 @@ async def alert_view(vetting: Vetting, alert: Alert) -> dict[str, Any]:
     return view
 
 
-async def read_json(request: web.Request) -> Any:
-    body = await request.read()
-    if not body:
-        return {}
+def loads(body: bytes) -> Any:
+    """JSON from a partner; nesting deep enough to exhaust the parser is a 400, not a 500."""
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
         raise invalid("invalid_json", "the body is not valid JSON") from None
+
+
+async def read_json(request: web.Request) -> Any:
+    body = await request.read()
+    return loads(body) if body else {}
 
 
 def idempotency(request: web.Request, body: bytes) -> tuple[str, str]:
@@ -148,10 +145,7 @@ async def create_alert(request: web.Request) -> web.Response:
         assert outcome.draft is not None
         draft = outcome.draft
     elif content_type == "application/json":
-        try:
-            data = json.loads(body) if body else None
-        except (ValueError, UnicodeDecodeError):
-            raise invalid("invalid_json", "the body is not valid JSON") from None
+        data = loads(body) if body else None
         draft = parse_json_alert(data, default_language=caller.partner.language)
     else:
         raise AlertRequestError(
@@ -200,15 +194,14 @@ async def update_alert(request: web.Request) -> web.Response:
     body = await request.read()
     key, request_hash = idempotency(request, body)
     original = await vetting.store.alerts.get(request.match_info["alert_id"])
-    if original is None or original.partner_id != caller.partner.id:
+    if original is None:
         raise AlertRequestError(404, "not_found", "no such alert")
+    if original.partner_id != caller.partner.id:
+        # As approve, reject, cancel and a CAP Update answer: a clear refusal, not a 404.
+        raise forbidden("other_partner", "this alert belongs to another partner")
     if not body:
         raise invalid("invalid_body", "the body must be a JSON object with the changed fields")
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise invalid("invalid_json", "the body is not valid JSON") from None
-    draft = parse_update(data, original.draft, refers_to=original.id)
+    draft = parse_update(loads(body), original.draft, refers_to=original.id)
     alert, created = await vetting.submit(
         caller, draft, idempotency_key=key, request_hash=request_hash
     )
@@ -252,6 +245,10 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/v1/alerts/{alert_id}/reject", reject_alert),
     ("POST", "/v1/alerts/{alert_id}/update", update_alert),
     ("POST", "/v1/alerts/{alert_id}/cancel", cancel_alert),
+    ("GET", "/v1/resources", resources_api.list_resources),
+    ("POST", "/v1/resources", resources_api.create_resource),
+    ("PUT", "/v1/resources/{resource_id}", resources_api.update_resource),
+    ("DELETE", "/v1/resources/{resource_id}", resources_api.retire_resource),
 ]
 
 

@@ -101,7 +101,22 @@ def _v3(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    """Resource hubs: vetted services per region, kept current by partners (not personal data).
+
+    A retired entry keeps its row (retired_at set) so the audit log's subjects stay resolvable.
+    """
+    db.execute(
+        "CREATE TABLE resources ("
+        " id TEXT PRIMARY KEY, category TEXT NOT NULL, name TEXT NOT NULL,"
+        " contacts TEXT NOT NULL, hours TEXT, languages TEXT NOT NULL, regions TEXT NOT NULL,"
+        " verified_by TEXT NOT NULL, last_verified TEXT NOT NULL, expires TEXT NOT NULL,"
+        " source TEXT NOT NULL, updated_at INTEGER NOT NULL, retired_at INTEGER)"
+    )
+    db.execute("CREATE INDEX resources_category ON resources(category, expires)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 
 
 def _table_names(db: sqlite_utils.Database) -> set[str]:

@@ -16,6 +16,7 @@ from bot.store.feedback import Feedback
 from bot.store.keys import MasterKey, load_master_key
 from bot.store.outbox import Outbox
 from bot.store.partners import Partners
+from bot.store.resources import Resources
 from bot.store.retention import Retention
 from bot.store.users import Users
 from bot.store.vault import Vault, VaultError
@@ -39,6 +40,7 @@ class Store:
     outbox: Outbox
     retention: Retention
     feedback: Feedback
+    resources: Resources
 
     @classmethod
     def open(cls, data_dir: Path, *, master: MasterKey | None = None) -> Store:
@@ -65,6 +67,7 @@ class Store:
             outbox=Outbox(db, vault),
             retention=Retention(db),
             feedback=Feedback(db),
+            resources=Resources(db),
         )
 
     def close(self) -> None:

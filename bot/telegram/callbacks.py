@@ -35,9 +35,20 @@ ACTIONS = frozenset(
         "tick",  # (un)tick a step: <platform>.<kind>.<page>.<step index>
         "reset",  # clear a guide's ticks: <platform>.<kind>
         "mism",  # report a step that does not match the app: <guide page>[.<step>[.<a|i|w>]]
+        "findhelp",  # find help near you: home (saved regions first)
+        "fhregions",  # find help: region drill-down; argument: the parent region shown
+        "fhpick",  # find help: a region picked; shows the "cut off" card first
+        "fhcats",  # find help: categories for a region
+        "fhlist",  # find help: <category index>.<page>.<region>
+        "fhcut",  # find help: what to do if Telegram or the internet is cut off; <region>
+        "fhcheck",  # check before you share; argument: the region to go back to
     }
 )
-_PATTERN = re.compile(r"^(?P<v>\d)\|(?P<action>[a-z!?]{1,12})(?:\|(?P<arg>[A-Za-z0-9_.-]{1,40}))?$")
+# Matched with fullmatch: "$" would also accept a trailing newline. ASCII only, so a match is
+# never longer in bytes than in characters.
+_PATTERN = re.compile(
+    r"(?P<v>[0-9])\|(?P<action>[a-z!?]{1,12})(?:\|(?P<arg>[A-Za-z0-9_.-]{1,40}))?", re.ASCII
+)
 
 
 @dataclass(frozen=True)
@@ -54,9 +65,11 @@ class Callback:
 
 def decode(data: str | None) -> Callback | None:
     """A known callback, or None for anything stale, foreign or forged."""
-    if not data or len(data.encode()) > MAX_BYTES:
+    # Characters, not bytes: data from a client may hold lone surrogates, which cannot be encoded.
+    # Anything the pattern accepts is ASCII, so the byte limit holds all the same.
+    if not data or len(data) > MAX_BYTES:
         return None
-    match = _PATTERN.match(data)
+    match = _PATTERN.fullmatch(data)
     if not match or match["v"] != VERSION or match["action"] not in ACTIONS:
         return None
     return Callback(match["action"], match["arg"])

@@ -14,7 +14,7 @@ from bot.telegram.screen import Button, Screen, close_row, pressed_message, show
 
 GUIDE_FEATURES = ("secure", "lockdown", "leave", "detained")
 # Features whose issues have not landed yet; the menu says so instead of hiding them.
-SOON = ("findhelp",)
+SOON: tuple[str, ...] = ()
 
 
 def feature_label(tr: Translator, feature: str) -> str:
@@ -50,6 +50,7 @@ def menu_screen(tr: Translator, notice: str | None = None) -> Screen:
     text += review_note(tr)
     rows = [[Button(feature_label(tr, f), Callback("feature", f))] for f in GUIDE_FEATURES]
     rows.append([Button("📣 " + tr._("Early warnings"), Callback("alerts"))])
+    rows.append([Button(feature_label(tr, "findhelp"), Callback("findhelp"))])
     rows.extend([Button(feature_label(tr, f), Callback("soon", f))] for f in SOON)
     rows.append(
         [

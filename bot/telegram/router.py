@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 
 from bot.i18n.catalogs import Catalogs, Translator
-from bot.telegram import flood, guides, menu, privacy, start, warnings
+from bot.telegram import findhelp, flood, guides, menu, privacy, start, warnings
 from bot.telegram.callbacks import Callback, decode
 from bot.telegram.context import Visit, visit, visiting
 from bot.telegram.screen import delete_quietly, now_hour, pressed_message, show
@@ -110,6 +110,13 @@ CALLBACKS: dict[str, CallbackFn] = {
     "tick": guides.tick_pressed,
     "reset": guides.reset_pressed,
     "mism": guides.mismatch_pressed,
+    "findhelp": findhelp.findhelp_pressed,
+    "fhregions": findhelp.regions_pressed,
+    "fhpick": findhelp.pick_pressed,
+    "fhcats": findhelp.categories_pressed,
+    "fhlist": findhelp.list_pressed,
+    "fhcut": findhelp.cutoff_pressed,
+    "fhcheck": findhelp.check_pressed,
 }
 
 
