@@ -24,9 +24,15 @@ class UserRecord:
     quiet: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Only what differs from the defaults: every byte is multiplied by every subscriber."""
+        return {
+            k: v for k, v in asdict(self).items() if k == "chat_id" or _DEFAULTS.get(k) != v
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UserRecord:
         known = {name for name in cls.__dataclass_fields__}
         return cls(**{key: value for key, value in data.items() if key in known})
+
+
+_DEFAULTS = asdict(UserRecord(chat_id=0))
