@@ -30,12 +30,11 @@ class CapIntake:
 async def _referenced(cap: CapAlert, partner_id: str, alerts: Alerts) -> str:
     """The stored alert an Update or Cancel names; only the same partner's alerts count."""
     for reference in reversed(cap.references):
-        found = await alerts.find_cap_any(reference.sender, reference.identifier)
-        if found is None:
-            continue
-        if found.partner_id != partner_id:
+        own = await alerts.find_cap(reference.sender, reference.identifier, partner_id)
+        if own is not None:
+            return own.id
+        if await alerts.find_cap(reference.sender, reference.identifier) is not None:
             raise forbidden("other_partner", "the referenced alert belongs to another partner")
-        return found.id
     raise AlertRequestError(
         404, "reference_not_found", "none of the references names an alert this partner sent"
     )

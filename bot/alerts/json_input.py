@@ -20,7 +20,7 @@ from bot.alerts.lifecycle import (
 )
 from bot.alerts.model import AlertText
 
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", re.ASCII)  # fullmatch: no "en\n"
 LIMITS = {"headline": 160, "body": 2500, "instruction": 1000}
 FIELDS = {
     "regions",
@@ -62,7 +62,7 @@ def parse_texts(raw: Any) -> dict[str, AlertText]:
         raise invalid("missing_field", "texts must map at least one language to a text")
     texts: dict[str, AlertText] = {}
     for language, value in raw.items():
-        if not isinstance(language, str) or not LANGUAGE.match(language):
+        if not isinstance(language, str) or not LANGUAGE.fullmatch(language):
             raise invalid("invalid_value", "texts keys must be language codes such as 'en'")
         if not isinstance(value, dict) or set(value) - set(LIMITS):
             raise invalid("invalid_value", f"texts.{language} takes headline, body, instruction")

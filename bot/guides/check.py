@@ -275,11 +275,15 @@ class _FileChecker:
             self.error(at, f"source must be an https URL, not {_type_name(value)}")
             return None
         url = value.strip()
-        parts = urlsplit(url)
-        if parts.scheme != "https" or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            hostname = parts.hostname
+        except ValueError:  # e.g. an unclosed "[" in the host
+            hostname = None
+        if hostname is None or parts.scheme != "https":
             self.error(at, f"source must be an https URL: {url!r}")
             return None
-        host = parts.hostname.lower()
+        host = hostname.lower()
         if domains and not any(host == d or host.endswith("." + d) for d in domains):
             self.error(at, f"source host {host!r} is not in this file's source_domains "
                            f"({', '.join(domains)})")

@@ -53,9 +53,18 @@ class _Builder:
     def __init__(self, loaded: LoadedFile) -> None:
         self.loaded = loaded
         self.constructor = SafeConstructor()
+        self._seen: set[int] = set()
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
         self.loaded.value_lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            # An alias hands back a node already built: refusing it stops recursive aliases
+            # and "billion laughs" expansion before they cost anything.
+            if id(node) in self._seen:
+                self.loaded.problems.append(LoadProblem(
+                    node.start_mark.line + 1, "anchors and aliases are not allowed"))
+                return None
+            self._seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:

@@ -174,14 +174,20 @@ class Alerts:
 
         return await self._db.read(select)
 
-    async def find_cap_any(self, sender: str, identifier: str) -> Alert | None:
-        """The alert a CAP reference names, whoever sent it (the caller checks ownership)."""
+    async def find_cap(
+        self, sender: str, identifier: str, partner_id: str | None = None
+    ) -> Alert | None:
+        """The newest alert a CAP reference names, among one partner's alerts or anyone's.
+
+        CAP's <sender> is self-declared, so two partners may use the same one: the owner's own
+        alert must be found first.
+        """
 
         def select(db: sqlite_utils.Database) -> Alert | None:
             row = db.execute(
-                f"SELECT {_COLUMNS} FROM alerts WHERE cap_sender=? "
-                "AND cap_identifier=? ORDER BY created_at DESC LIMIT 1",
-                [sender, identifier],
+                f"SELECT {_COLUMNS} FROM alerts WHERE cap_sender=? AND cap_identifier=? "
+                "AND (? IS NULL OR partner_id=?) ORDER BY created_at DESC LIMIT 1",
+                [sender, identifier, partner_id, partner_id],
             ).fetchone()
             return _alert(row) if row else None
 

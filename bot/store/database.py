@@ -98,6 +98,15 @@ class Database:
         db.execute("COMMIT")
         return result
 
+    async def checkpoint(self) -> None:
+        """Fold the WAL into the main file and truncate it, so deleted rows do not linger there
+        (secure_delete only overwrites the main file)."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._writer, self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        self._db().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def close(self) -> None:
         if self._closed:
             return

@@ -67,8 +67,14 @@ class Users:
         await self._db.write(upsert)
 
     async def forget(self, chat_id: int) -> bool:
-        """Delete everything about a person at once; True if there was anything."""
-        return await self.forget_row(self._vault.pseudonym(chat_id))
+        """Delete everything about a person at once; True if there was anything.
+
+        The WAL is checkpointed and truncated right after, so no earlier version of the row
+        stays in the -wal file of a server that is seized later.
+        """
+        found = await self.forget_row(self._vault.pseudonym(chat_id))
+        await self._db.checkpoint()
+        return found
 
     async def set_regions(self, record: UserRecord, regions: list[str]) -> None:
         """Save the record and replace its blind-index subscriptions in one transaction."""
