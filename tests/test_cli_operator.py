@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -14,33 +12,19 @@ import pytest
 from bot.app import Waymark
 from bot.partners.api import make_app
 from bot.partners.ratelimit import PartnerLimiter
-from bot.store.keys import new_key_text
-from bot.store.store import DB_NAME, Store
+from bot.store.store import DB_NAME
+from tests.operator_helpers import operator_environment, run_waymark
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def operator_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WAYMARK_", "TELEGRAM_"))}
-    env["WAYMARK_MASTER_KEY"] = new_key_text()
-    env["WAYMARK_DATA_DIR"] = str(tmp_path / "data")
-    os.environ["WAYMARK_MASTER_KEY"] = env["WAYMARK_MASTER_KEY"]
-    Store.open(tmp_path / "data").close()  # an existing deployment's database
-    del os.environ["WAYMARK_MASTER_KEY"]
-    return env
+    return operator_environment(tmp_path / "data")
 
 
 def waymark(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_waymark(env, *args)
 
 
 def test_partner_lifecycle_and_audit(operator_env: dict[str, str], tmp_path: Path) -> None:

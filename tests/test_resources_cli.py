@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.store.keys import new_key_text
-from bot.store.store import Store
+from tests.operator_helpers import operator_environment, run_waymark
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,27 +66,11 @@ BAD_CSV = (
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WAYMARK_", "TELEGRAM_"))}
-    env["WAYMARK_MASTER_KEY"] = new_key_text()
-    env["WAYMARK_DATA_DIR"] = str(tmp_path / "data")
-    os.environ["WAYMARK_MASTER_KEY"] = env["WAYMARK_MASTER_KEY"]
-    try:
-        Store.open(tmp_path / "data").close()  # an existing deployment's database
-    finally:
-        del os.environ["WAYMARK_MASTER_KEY"]
-    return env
+    return operator_environment(tmp_path / "data")
 
 
 def waymark(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_waymark(env, *args)
 
 
 def exported(env: dict[str, str]) -> str:
