@@ -302,3 +302,49 @@ def test_control_api_is_for_loopback_only() -> None:
     assert not _is_loopback("192.168.1.20")
     assert not _is_loopback("10.0.0.1")
     assert not _is_loopback(None)
+
+
+async def test_bulk_users_are_plain_and_leave_existing_ones_alone(
+    emu: EmulatorServer, tg: Bot, control: EmulatorClient
+) -> None:
+    assert await control.create_users(ANN, 1000, language_code="fr") == 998, "Ann and Ben existed"
+    assert (await control.chat(ANN + 500)).messages == []
+    assert emu.world.chat(ANN).user.first_name == "Ann"
+    newcomer = emu.world.chat(ANN + 999).user
+    assert (newcomer.first_name, newcomer.language_code, newcomer.username) == ("Test", "fr", None)
+    assert await control.create_users(ANN, 1000) == 0
+    sent = await tg.send_message(ANN + 999, "hello")
+    assert sent.chat.id == ANN + 999
+    for first, count in ((0, 5), (10, -1), (10, 3_000_000)):
+        with pytest.raises(EmulatorError, match="count between"):
+            await control.create_users(first, count)
+
+
+async def test_timed_actions_share_the_transcripts_clock(tg: Bot, control: EmulatorClient) -> None:
+    message = await control.send_timed(ANN, "hello")
+    sent = await tg.send_message(ANN, "menu", reply_markup=buttons("Menu"))
+    pressed = await control.press_timed(ANN, label="Menu")
+    assert pressed.version == message.version + 2
+    (query,) = [u.callback_query for u in await tg.get_updates() if u.callback_query]
+    await query.answer()
+    answer = (await control.transcript())[-1]
+    assert answer["method"] == "answerCallbackQuery" and answer["message_id"] == sent.message_id
+    assert message.t < pressed.t < answer["t"]
+
+
+async def test_press_many_queues_a_backlog_in_order(tg: Bot, control: EmulatorClient) -> None:
+    await control.set_limits(per_chat_per_second=None)
+    ann = await tg.send_message(ANN, "a", reply_markup=buttons("Menu"))
+    ben = await tg.send_message(BEN, "b", reply_markup=buttons("Menu"))
+    with pytest.raises(EmulatorError, match="no such user"):
+        await control.press_many([(ANN, "1|x", None), (424242, "1|y", None)])
+    queued_at = await control.press_many(
+        [(ANN, "1|help", None), (BEN, "1|menu", ben.message_id), (ANN, "1|menu", ann.message_id)]
+    )
+    queries = [u.callback_query for u in await tg.get_updates() if u.callback_query]
+    assert [(q.from_user.id, q.data) for q in queries] == [
+        (ANN, "1|help"),
+        (BEN, "1|menu"),
+        (ANN, "1|menu"),
+    ], "the refused batch queued nothing"
+    assert queued_at <= (await control.transcript())[-1]["t"]

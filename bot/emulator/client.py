@@ -7,6 +7,7 @@ answered and the chat has been quiet for a moment, so tests need no sleeps.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import EllipsisType, TracebackType
 from typing import Any, NamedTuple
@@ -240,7 +241,7 @@ class EmulatorClient:
         result = await self._call("POST", f"/users/{user_id}/press", body=body)
         return Queued(int(result["version"]), float(result["t"]))
 
-    async def press_many(self, presses: list[tuple[int, str, int | None]]) -> float:
+    async def press_many(self, presses: Sequence[tuple[int, str, int | None]]) -> float:
         """Queue forged presses (user id, data, message id or None for the newest bot message)
         in one request, in order; returns the emulator's time.monotonic() once all are queued."""
         body = {
