@@ -76,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = args.only or list(BENCHMARKS)
     workdir = Path(tempfile.mkdtemp(prefix="waymark-bench-"))
     ctx = Context(quick=args.quick, workdir=workdir)
+    machine = report.machine()  # the code measured is the code at the start
     started = time.monotonic()
     figures: list[Figure] = []
     try:
@@ -94,7 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_save and not profiled:
         command = "python -m bench " + shlex.join(sys.argv[1:] if argv is None else list(argv))
         text = report.section(
-            figures, ctx.notes, quick=args.quick, command=command.strip(), minutes=minutes
+            figures,
+            ctx.notes,
+            quick=args.quick,
+            command=command.strip(),
+            minutes=minutes,
+            machine_at_start=machine,
         )
         report.append(text)
         log(f"appended to {report.RESULTS}")

@@ -126,19 +126,28 @@ def machine() -> str:
 
 
 def section(
-    figures: Sequence[Figure], notes: Sequence[str], *, quick: bool, command: str, minutes: float
+    figures: Sequence[Figure],
+    notes: Sequence[str],
+    *,
+    quick: bool,
+    command: str,
+    minutes: float,
+    machine_at_start: str,
 ) -> str:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     mode = "quick (smoke test)" if quick else "full"
     lines = [
         f"## {now} — {mode}",
         "",
-        f"- Machine: {machine()}",
+        f"- Machine: {machine_at_start}",
         f"- Command: `{command}` ({minutes:.1f} minutes)",
         "",
         table(figures),
         "",
     ]
+    at_end = machine()
+    if at_end != machine_at_start:
+        notes = [*notes, f"the repository changed during the run; at its end: {at_end}"]
     if notes:
         lines += ["Notes:", ""] + [f"- {note}" for note in notes] + [""]
     return "\n".join(lines)
