@@ -24,6 +24,7 @@ from bot.regions import load_regions
 from bot.resources.commands import seed_if_empty as seed_resources
 from bot.store.store import Store
 from bot.telegram import router
+from bot.telegram.http_client import AiohttpRequest
 from bot.telegram.limiter_hook import SharedLimiterHook
 from bot.telegram.services import KEY, Services
 
@@ -51,10 +52,13 @@ class Waymark:
             self.store.close()
             raise
         self.limiter = SendLimiter(settings.broadcast_rate)
+        pool = settings.broadcast_concurrency
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(settings.token)
             .base_url(settings.api_base_url)
+            .request(AiohttpRequest(connection_pool_size=max(64, 2 * pool)))
+            .get_updates_request(AiohttpRequest(connection_pool_size=1))
             .concurrent_updates(64)
             .rate_limiter(SharedLimiterHook(self.limiter))
             .build()
@@ -67,7 +71,6 @@ class Waymark:
             self.limiter,
             concurrency=settings.broadcast_concurrency,
             paid=settings.paid_broadcast,
-            partner_name=self._partner_name,
         )
         self.vetting = Vetting(self.store, self.regions, self.broadcaster.wake)
         self.services = Services(
@@ -79,10 +82,6 @@ class Waymark:
         self._jobs: list[asyncio.Task[None]] = []
         self._stopped = asyncio.Event()
         self.partner_api_port: int | None = None
-
-    def _partner_name(self, partner_id: str) -> str:
-        partner = self.store.partners.get(partner_id)
-        return partner.name if partner else partner_id
 
     async def start(self) -> None:
         try:
