@@ -11,7 +11,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from telegram import Message
 from telegram.constants import ParseMode
@@ -46,7 +46,6 @@ class Broadcaster:
         *,
         concurrency: int = 16,
         paid: bool = False,
-        partner_name: Callable[[str], str] | None = None,
     ) -> None:
         self.store = store
         self.bot = bot
@@ -55,7 +54,7 @@ class Broadcaster:
         self.limiter = limiter
         self.concurrency = concurrency
         self.paid = paid
-        self._partner_name = partner_name or (lambda partner_id: partner_id)
+        self._partner_names: dict[str, str] = {}  # a partner's name is fixed at registration
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._alerts: dict[str, Alert] = {}
@@ -109,6 +108,11 @@ class Broadcaster:
             alert = await self.store.alerts.get(alert_id)
             if alert is not None:
                 self._alerts[alert_id] = alert
+                if alert.partner_id not in self._partner_names:
+                    partner = await self.store.partners.find(alert.partner_id)
+                    self._partner_names[alert.partner_id] = (
+                        partner.name if partner else alert.partner_id
+                    )
 
     async def _finish_sending_alerts(self) -> None:
         for alert_id, alert in list(self._alerts.items()):
@@ -135,14 +139,18 @@ class Broadcaster:
         if alert.draft.expires_at <= time.time() and alert.draft.msg_type != "Cancel":
             await self.store.outbox.finish(row, "cancelled", reason="expired")
             return
-        record = await self.store.users.open_row(row.user_id)
+        record = self.store.users.open_sealed(row.user_id, row.sealed)
         if record is None:
             await self.store.outbox.finish(row, "failed", reason="no-user")
             return
+        # Everything but the request itself happens before taking a slot: the limiter paces
+        # grants, and Telegram counts arrivals, so the time from grant to wire must stay short
+        # and steady.
+        send = await self._prepare(alert, record, row)
         for attempt in range(MAX_NETWORK_TRIES):
             generation = await self.limiter.acquire(record.chat_id)
             try:
-                message_id = await self._send(alert, record, row)
+                message_id = await send()
             except RetryAfter as exc:
                 retry = exc.retry_after
                 seconds = retry if isinstance(retry, int | float) else retry.total_seconds()
@@ -167,14 +175,17 @@ class Broadcaster:
             return
         await self.store.outbox.finish(row, "failed", reason="network")
 
-    async def _send(self, alert: Alert, record: UserRecord, row: OutboxRow) -> int:
+    async def _prepare(
+        self, alert: Alert, record: UserRecord, row: OutboxRow
+    ) -> Callable[[], Awaitable[int]]:
+        """Render the message for one person; returns the call that sends it."""
         tr = self.catalogs.get(record.lang)
         area = [
             tr.pgettext("region", r.name)
             for c in alert.draft.regions
             if (r := self.regions.get(c)) is not None
         ]
-        partner = self._partner_name(alert.partner_id)
+        partner = self._partner_names.get(alert.partner_id, alert.partner_id)
         silent = record.quiet or alert.draft.severity == "Minor"
         kind = {"Cancel": "cancel", "Update": "update"}.get(alert.draft.msg_type, "alert")
         target = alert.draft.refers_to
@@ -185,22 +196,14 @@ class Broadcaster:
         text = render_alert(
             subject, tr, partner_name=partner, area=area, quiet=record.quiet, kind=kind
         )
+        chat_id = record.chat_id
+        paid = self.paid or None
+        earlier = None
         if kind in ("cancel", "update") and target:
-            message_id = await self.store.outbox.message_of(target, row.user_id)
-            if message_id is not None:
-                with contextlib.suppress(BadRequest):
-                    edited = await self.bot.edit_message_text(
-                        text,
-                        chat_id=record.chat_id,
-                        message_id=message_id,
-                        parse_mode=ParseMode.HTML,
-                        rate_limit_args=BROADCAST,
-                    )
-                    return edited.message_id if isinstance(edited, Message) else message_id
-        media = subject.draft.media
-        if media is not None and kind != "cancel":
-            # One message: the image blurred as a spoiler, the warning as its caption.
-            caption = render_alert(
+            earlier = await self.store.outbox.message_of(target, row.user_id)
+        media = subject.draft.media if kind != "cancel" else None
+        caption = (
+            render_alert(
                 subject,
                 tr,
                 partner_name=partner,
@@ -209,23 +212,42 @@ class Broadcaster:
                 kind=kind,
                 limit=CAPTION_LIMIT,
             )
-            sent = await self.bot.send_photo(
-                record.chat_id,
-                media.url,
-                caption=caption,
+            if media is not None
+            else ""
+        )
+
+        async def send() -> int:
+            if earlier is not None:
+                with contextlib.suppress(BadRequest):
+                    edited = await self.bot.edit_message_text(
+                        text,
+                        chat_id=chat_id,
+                        message_id=earlier,
+                        parse_mode=ParseMode.HTML,
+                        rate_limit_args=BROADCAST,
+                    )
+                    return edited.message_id if isinstance(edited, Message) else earlier
+            if media is not None:
+                # One message: the image blurred as a spoiler, the warning as its caption.
+                sent = await self.bot.send_photo(
+                    chat_id,
+                    media.url,
+                    caption=caption,
+                    parse_mode=ParseMode.HTML,
+                    has_spoiler=True,
+                    disable_notification=silent,
+                    allow_paid_broadcast=paid,
+                    rate_limit_args=BROADCAST,
+                )
+                return sent.message_id
+            sent = await self.bot.send_message(
+                chat_id,
+                text,
                 parse_mode=ParseMode.HTML,
-                has_spoiler=True,
                 disable_notification=silent,
-                allow_paid_broadcast=self.paid or None,
+                allow_paid_broadcast=paid,
                 rate_limit_args=BROADCAST,
             )
             return sent.message_id
-        sent = await self.bot.send_message(
-            record.chat_id,
-            text,
-            parse_mode=ParseMode.HTML,
-            disable_notification=silent,
-            allow_paid_broadcast=self.paid or None,
-            rate_limit_args=BROADCAST,
-        )
-        return sent.message_id
+
+        return send

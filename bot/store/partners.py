@@ -84,6 +84,11 @@ class PartnerError(ValueError):
     """A registry request that cannot be done as asked (unknown partner, bad role...)."""
 
 
+def _select_partner(db: sqlite_utils.Database, partner_id: str) -> Partner | None:
+    row = db.execute(f"SELECT {_PARTNER_COLUMNS} FROM partners WHERE id=?", [partner_id]).fetchone()
+    return _partner(row) if row else None
+
+
 class Partners:
     """The registry. Every change is written to the audit log in the same transaction."""
 
@@ -92,14 +97,11 @@ class Partners:
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, partner_id: str) -> Partner | None:
-        def select(db: sqlite_utils.Database) -> Partner | None:
-            row = db.execute(
-                f"SELECT {_PARTNER_COLUMNS} FROM partners WHERE id=?",
-                [partner_id],
-            ).fetchone()
-            return _partner(row) if row else None
+        return self._db.read_sync(lambda db: _select_partner(db, partner_id))
 
-        return self._db.read_sync(select)
+    async def find(self, partner_id: str) -> Partner | None:
+        """As get, without blocking the event loop (the broadcaster names the sender)."""
+        return await self._db.read(lambda db: _select_partner(db, partner_id))
 
     def all(self) -> list[tuple[Partner, list[Credential]]]:
         def select(db: sqlite_utils.Database) -> list[tuple[Partner, list[Credential]]]:

@@ -101,7 +101,10 @@ class Users:
             row = db.execute("SELECT blob FROM users WHERE id=?", [row_id]).fetchone()
             return bytes(row[0]) if row else None
 
-        blob = await self._db.read(fetch)
+        return self.open_sealed(row_id, await self._db.read(fetch))
+
+    def open_sealed(self, row_id: bytes, blob: bytes | None) -> UserRecord | None:
+        """Decrypt a record already read (the outbox hands them out with each claim)."""
         if blob is None:
             return None
         try:
