@@ -91,6 +91,7 @@ async def test_a_429_pauses_all_sending_once_for_retry_after(
         description="Too Many Requests: retry after 2",
         retry_after=2,
         times=CONCURRENCY,
+        delay=0.3,  # Telegram answers after a round trip: all 50 are in flight before any 429
     )
     alert_id = await publish(fast_waymark, draft(), "a429")
     await wait_until_sent(fast_waymark, alert_id)

@@ -1,8 +1,8 @@
 """Sending at Telegram's limit, never above it, shared by broadcasts and interactive replies.
 
 - Global: sends are paced on a fixed schedule of 1/rate seconds (a late loop catches up instead of
-  drifting below the rate), and a sliding one-second window guarantees no second ever holds more
-  than `rate` sends, whatever the scheduler does.
+  drifting below the rate, never faster than two sends per interval), and a sliding one-second
+  window guarantees no second ever holds more than `rate` sends, whatever the scheduler does.
 - Interactive replies are never delayed: they are only counted, so a broadcast yields the slots
   they take and a person pressing a button is answered at once.
 - Per chat: at most one broadcast message per chat per second.
@@ -80,8 +80,10 @@ class SendLimiter:
                 if wait <= 0:
                     break
                 await asyncio.sleep(wait)
-            # Catch up a little if the loop ran late, but never bank idle time into a burst.
-            self._next_slot = max(self._next_slot, now - 0.25) + self.interval
+            # Keep the schedule (a late wake-up is made up for, so the rate does not drift
+            # down), but never let two grants come closer than half an interval: idle time is
+            # never banked into a burst that Telegram, counting arrivals, would see as 31.
+            self._next_slot = max(self._next_slot + self.interval, now + self.interval / 2)
             self._window.append(now)
             return self.generation
 

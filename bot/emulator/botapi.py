@@ -98,7 +98,7 @@ class BotApi:
         call = Call(name, params, chat_id=params.chat_id())
         try:
             call.paid = params.boolean("allow_paid_broadcast")
-            self.raise_fault(call)
+            await self.raise_fault(call)
             result = await handler(call)
             status, body = 200, {"ok": True, "result": result}
         except ApiError as exc:
@@ -125,13 +125,15 @@ class BotApi:
     ) -> None:
         self.world.transcript.add(started, method, chat_id, status, message_id, paid)
 
-    def raise_fault(self, call: Call) -> None:
+    async def raise_fault(self, call: Call) -> None:
         fault = self.world.faults.take(call.method, call.chat_id)
         if fault is None:
             return
         retry_after = fault.retry_after
         if fault.status == 429 and retry_after is None:
             retry_after = 1  # a 429 without retry_after would not be a RetryAfter for the bot
+        if fault.delay > 0:
+            await asyncio.sleep(fault.delay)
         raise ApiError(fault.status, fault.description, retry_after=retry_after)
 
     # --- the bot itself --------------------------------------------------------------------

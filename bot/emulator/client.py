@@ -321,8 +321,10 @@ class EmulatorClient:
         retry_after: int | None = None,
         times: int = 1,
         chat_id: int | None = None,
+        delay: float = 0.0,
     ) -> None:
-        """Make the next `times` matching Bot API calls fail with this Telegram error."""
+        """Make the next `times` matching Bot API calls fail with this Telegram error, answered
+        after `delay` seconds."""
         body = {
             "method": method,
             "status": status,
@@ -330,6 +332,7 @@ class EmulatorClient:
             "retry_after": retry_after,
             "times": times,
             "chat_id": chat_id,
+            "delay": delay,
         }
         await self._call("POST", "/faults", body=body)
 

@@ -240,9 +240,12 @@ class ControlApi:
             retry_after=None if retry_after is None else _int(retry_after, "retry_after"),
             times=_int(body.get("times", 1), "times"),
             chat_id=None if chat_id is None else _int(chat_id, "chat_id"),
+            delay=_float(body.get("delay", 0), "delay"),
         )
         if not fault.description:
             raise ControlError(400, "a fault needs the description Telegram would send")
+        if not 0 <= fault.delay <= 60:
+            raise ControlError(400, "a fault's delay must be 0 to 60 seconds")
         self.world.faults.add(fault)
         return web.json_response({"faults": len(self.world.faults.items)})
 

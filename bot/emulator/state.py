@@ -216,6 +216,7 @@ class Fault:
     retry_after: int | None = None
     times: int = 1
     chat_id: int | None = None
+    delay: float = 0.0  # seconds the answer takes, so a test can hold many calls in flight
 
     def matches(self, method: str, chat_id: int | None) -> bool:
         if self.method != "*" and self.method.lower() != method.lower():
