@@ -288,19 +288,20 @@ class Outbox:
                 elif state == "failed" and reason:
                     result.failed_by_reason[reason] = result.failed_by_reason.get(reason, 0) + n
             if started_ms is not None and result.total:
-                times = [
-                    int(r[0])
-                    for r in db.execute(
-                        "SELECT updated_at FROM outbox WHERE alert_id=? AND state='sent' "
-                        "ORDER BY updated_at",
-                        [alert_id],
-                    )
-                ]
+                # Streamed, never listed: an alert to a million people must not cost a million
+                # integers per status request.
+                marks: dict[int, list[str]] = {}
                 for label, share in (("p50", 0.5), ("p95", 0.95), ("p100", 1.0)):
-                    needed = max(1, int(result.total * share + 0.999999))
-                    result.seconds_to[label] = (
-                        (times[needed - 1] - started_ms) / 1000 if len(times) >= needed else None
-                    )
+                    marks.setdefault(max(1, int(result.total * share + 0.999999)), []).append(label)
+                result.seconds_to = dict.fromkeys(("p50", "p95", "p100"))
+                rows = db.execute(
+                    "SELECT updated_at FROM outbox WHERE alert_id=? AND state='sent' "
+                    "ORDER BY updated_at",
+                    [alert_id],
+                )
+                for position, (updated_at,) in enumerate(rows, start=1):
+                    for label in marks.get(position, ()):
+                        result.seconds_to[label] = (int(updated_at) - started_ms) / 1000
             return result
 
         return await self._db.read(select)
