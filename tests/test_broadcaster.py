@@ -156,3 +156,28 @@ async def test_extreme_warnings_jump_the_queue(
     minor_done = (await outbox.stats(minor, started_ms=0)).seconds_to["p100"]
     assert extreme_done is not None and minor_done is not None
     assert extreme_done < minor_done, "the extreme warning finished before the earlier minor one"
+
+
+async def test_nobody_gets_a_warning_after_forget_even_if_it_was_already_queued(
+    fast_waymark: Waymark, client: EmulatorClient
+) -> None:
+    fast_waymark.limiter.set_rate(2)  # every row is claimed at once, then waits for its slot
+    ids = await seed_subscribers(fast_waymark.store, client, 6, "dl-north")
+    alert_id = await publish(fast_waymark, draft(), "forget-midway")
+    for _ in range(100):
+        if sends_by_chat(await client.transcript()):
+            break
+        await asyncio.sleep(0.05)
+    reached = sends_by_chat(await client.transcript())
+    assert reached, "the broadcast started"
+    waiting = [chat_id for chat_id in ids if chat_id not in reached]
+    leaver = waiting[-1]
+    assert await fast_waymark.store.users.forget(leaver)
+    await wait_until_sent(fast_waymark, alert_id)
+    # The alert counts as sent once the rows left in the outbox are done; a claimed message for
+    # the leaver would still be waiting for its slot, at most a second (two at 2/s) later.
+    await asyncio.sleep(1.5)
+
+    delivered = sends_by_chat(await client.transcript())
+    assert leaver not in delivered, "a person who asked to be forgotten got the warning"
+    assert set(delivered) == set(ids) - {leaver}

@@ -55,9 +55,15 @@ class Broadcaster:
         self.concurrency = concurrency
         self.paid = paid
         self._partner_names: dict[str, str] = {}  # a partner's name is fixed at registration
+        # When people were deleted (/forget, blocked): a row claimed before that is never sent.
+        self._forgotten: dict[bytes, float] = {}
+        store.users.forgotten_listeners.append(self._note_forgotten)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._alerts: dict[str, Alert] = {}
+
+    def _note_forgotten(self, user_id: bytes) -> None:
+        self._forgotten[user_id] = time.monotonic()
 
     def wake(self) -> None:
         self._wake.set()
@@ -85,11 +91,12 @@ class Broadcaster:
                 await self._finish_sending_alerts()
                 checked = time.monotonic()
             room = self.concurrency - len(workers)
+            claimed_at = time.monotonic()
             rows = await self.store.outbox.claim(room) if room > 0 else []
             if rows:
                 await self._refresh_alerts({row.alert_id for row in rows})
             for row in rows:
-                task = asyncio.create_task(self._deliver(row))
+                task = asyncio.create_task(self._deliver(row, claimed_at))
                 workers.add(task)
                 task.add_done_callback(workers.discard)
             if not rows:
@@ -98,6 +105,7 @@ class Broadcaster:
                 if workers:
                     await asyncio.wait(workers, return_when=asyncio.FIRST_COMPLETED)
                 else:
+                    self._forgotten.clear()  # nothing is claimed: no row can refer to them
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=1.0)
             elif room <= len(rows):
@@ -124,14 +132,14 @@ class Broadcaster:
                     await self.store.alerts.move(alert_id, "sent", actor="system")
             self._alerts.pop(alert_id, None)
 
-    async def _deliver(self, row: OutboxRow) -> None:
+    async def _deliver(self, row: OutboxRow, claimed_at: float) -> None:
         try:
-            await self._deliver_row(row)
+            await self._deliver_row(row, claimed_at)
         except Exception as exc:
             log.error("delivery failed: %s", type(exc).__name__)
             await self.store.outbox.finish(row, "failed", reason="internal")
 
-    async def _deliver_row(self, row: OutboxRow) -> None:
+    async def _deliver_row(self, row: OutboxRow, claimed_at: float) -> None:
         alert = self._alerts.get(row.alert_id)
         if alert is None or alert.state in ("cancelled", "expired", "rejected"):
             await self.store.outbox.finish(row, "cancelled", reason="alert-stopped")
@@ -149,6 +157,9 @@ class Broadcaster:
         send = await self._prepare(alert, record, row)
         for attempt in range(MAX_NETWORK_TRIES):
             generation = await self.limiter.acquire(record.chat_id)
+            if self._forgotten.get(row.user_id, -1.0) >= claimed_at:
+                await self.store.outbox.finish(row, "cancelled", reason="forgotten")
+                return
             try:
                 message_id = await send()
             except RetryAfter as exc:

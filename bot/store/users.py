@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import sqlite_utils
 
@@ -35,6 +35,9 @@ class Users:
     def __init__(self, db: Database, vault: Vault) -> None:
         self._db = db
         self._vault = vault
+        # Told of every deleted row, so a sender holding a claimed message for that person drops
+        # it instead of delivering it after /forget.
+        self.forgotten_listeners: list[Callable[[bytes], None]] = []
 
     async def get(self, chat_id: int) -> UserRecord | None:
         row_id = self._vault.pseudonym(chat_id)
@@ -126,7 +129,10 @@ class Users:
             cursor = db.execute("DELETE FROM users WHERE id=?", [row_id])
             return bool(cursor.rowcount)
 
-        return await self._db.write(delete)
+        found = await self._db.write(delete)
+        for listener in self.forgotten_listeners:
+            listener(row_id)
+        return found
 
     def row_id(self, chat_id: int) -> bytes:
         return self._vault.pseudonym(chat_id)
