@@ -1,8 +1,11 @@
 """Sending at Telegram's limit, never above it, shared by broadcasts and interactive replies.
 
 - Global: sends are paced on a fixed schedule of 1/rate seconds (a late loop catches up instead of
-  drifting below the rate, never faster than two sends per interval), and a sliding one-second
-  window guarantees no second ever holds more than `rate` sends, whatever the scheduler does.
+  drifting below the rate, never faster than two sends per interval). A sliding window bounds what
+  Telegram can see: Telegram counts arrivals, which trail our grants by a few varying
+  milliseconds, so the window holds Telegram's per-second allowance over slightly more than a
+  second (limit/rate: 1.034 s at 29 of 30/s). Arrivals then stay within the limit for any jitter
+  up to that margin, and the window never slows a steady pace.
 - Interactive replies are never delayed: they are only counted, so a broadcast yields the slots
   they take and a person pressing a button is answered at once.
 - Per chat: at most one broadcast message per chat per second.
@@ -18,15 +21,19 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
+MAX_ARRIVAL_JITTER = 0.25  # seconds; the longest window is 1.25 s
+
 
 class SendLimiter:
     def __init__(
         self,
         rate: float = 29.0,
         *,
+        limit: float | None = None,
         per_chat_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.limit = limit
         self.set_rate(rate)
         self.per_chat_interval = per_chat_interval
         self._clock = clock
@@ -42,11 +49,15 @@ class SendLimiter:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
-        self.capacity = max(1, math.floor(rate))
         self.interval = 1.0 / rate
+        # Telegram's allowance per second (the rate itself when no limit is known), over a window
+        # that a steady pace at `rate` just fills; never shorter than a second, and capped so a
+        # slow rate under a high limit cannot bank a large burst.
+        self.capacity = max(1, math.floor(max(rate, self.limit or rate)))
+        self.window = min(max(1.0, self.capacity / rate), 1.0 + MAX_ARRIVAL_JITTER)
 
     def _trim(self, now: float) -> None:
-        while self._window and self._window[0] <= now - 1.0:
+        while self._window and self._window[0] <= now - self.window:
             self._window.popleft()
 
     def note_interactive(self) -> None:
@@ -60,13 +71,24 @@ class SendLimiter:
         return self._pause_until
 
     async def acquire(self, chat_id: int) -> int:
-        """Wait for a broadcast slot for this chat; returns the pause generation it was sent in."""
+        """Wait for a broadcast slot for this chat; returns the pause generation it was sent in.
+
+        The chat's second is waited out before a global slot is taken: a slot held while waiting
+        for the chat would fire late, next to the following grant, and bunch what Telegram sees.
+        """
         while True:
+            free_at = self._chat_free.get(chat_id, 0.0)
+            now = self._clock()
+            if free_at > now:
+                await asyncio.sleep(free_at - now)
             generation = await self._global_slot()
-            await self._wait_for_chat(chat_id)
-            if generation == self.generation and self._clock() >= self._pause_until:
+            now = self._clock()
+            if self._chat_free.get(chat_id, 0.0) > now:
+                continue  # another send to this chat took its second meanwhile (rare)
+            self._claim_chat(chat_id, now)
+            if generation == self.generation and now >= self._pause_until:
                 return generation
-            # A 429 arrived while this send waited for its chat: wait out the pause first.
+            # A 429 arrived between the slot and now: wait out the pause first.
 
     async def _global_slot(self) -> int:
         async with self._lock:
@@ -75,7 +97,7 @@ class SendLimiter:
                 self._trim(now)
                 waits = [self._pause_until - now, self._next_slot - now]
                 if len(self._window) >= self.capacity:
-                    waits.append(self._window[0] + 1.0 - now)
+                    waits.append(self._window[0] + self.window - now)
                 wait = max(waits)
                 if wait <= 0:
                     break
@@ -87,12 +109,8 @@ class SendLimiter:
             self._window.append(now)
             return self.generation
 
-    async def _wait_for_chat(self, chat_id: int) -> None:
-        now = self._clock()
-        free_at = self._chat_free.get(chat_id, 0.0)
-        if free_at > now:
-            await asyncio.sleep(free_at - now)
-        self._chat_free[chat_id] = max(now, free_at) + self.per_chat_interval
+    def _claim_chat(self, chat_id: int, now: float) -> None:
+        self._chat_free[chat_id] = now + self.per_chat_interval
         self._chat_free.move_to_end(chat_id)
         # Forget chats whose second has passed: this map must not grow with the audience.
         while self._chat_free:
