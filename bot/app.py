@@ -26,6 +26,7 @@ from bot.store.store import Store
 from bot.telegram import router
 from bot.telegram.http_client import AiohttpRequest
 from bot.telegram.limiter_hook import SharedLimiterHook
+from bot.telegram.people_first import PeopleFirst
 from bot.telegram.services import KEY, Services
 
 log = logging.getLogger(__name__)
@@ -51,15 +52,16 @@ class Waymark:
         except BaseException:
             self.store.close()
             raise
-        self.limiter = SendLimiter(settings.broadcast_rate)
+        self.limiter = SendLimiter(settings.broadcast_rate, limit=settings.telegram_rate_limit)
         pool = settings.broadcast_concurrency
+        self.people = PeopleFirst(64)
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(settings.token)
             .base_url(settings.api_base_url)
             .request(AiohttpRequest(connection_pool_size=max(64, 2 * pool)))
             .get_updates_request(AiohttpRequest(connection_pool_size=1))
-            .concurrent_updates(64)
+            .concurrent_updates(self.people)
             .rate_limiter(SharedLimiterHook(self.limiter))
             .build()
         )
@@ -71,6 +73,7 @@ class Waymark:
             self.limiter,
             concurrency=settings.broadcast_concurrency,
             paid=settings.paid_broadcast,
+            yield_to_people=self.people.yield_to_people,
         )
         self.vetting = Vetting(self.store, self.regions, self.broadcaster.wake)
         self.services = Services(

@@ -14,6 +14,10 @@ from typing import Any
 from bot.errors import StartupError
 
 TELEGRAM_API = "https://api.telegram.org/bot"
+# Just under Telegram's limits (30/s, 1000/s paid): the margin absorbs the few milliseconds by
+# which requests trail the limiter's grants, so Telegram never counts more than its limit.
+FREE_BROADCAST_RATE = 29.0
+PAID_BROADCAST_RATE = 970.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -32,11 +36,16 @@ class Settings:
     poll_timeout: int = 10
     partner_api_host: str = "127.0.0.1"
     partner_api_port: int = 8080  # 0 picks a free port (tests, `waymark try`)
-    broadcast_rate: float = 29.0  # messages/second; Telegram allows about 30
+    broadcast_rate: float = FREE_BROADCAST_RATE  # messages/second (PAID_BROADCAST_RATE if paid)
     paid_broadcast: bool = False  # up to 1000/s, billed in Telegram Stars
     broadcast_concurrency: int = 16
     alert_retention_days: int = 30  # delete alerts this long after they expired (audit stays)
     purge_inactive_days: int = 0  # 0 keeps inactive people; N deletes them after N idle days
+
+    @property
+    def telegram_rate_limit(self) -> float:
+        """Messages per second Telegram accepts from one bot in all."""
+        return 1000.0 if self.paid_broadcast else 30.0
 
     def check(self) -> Settings:
         if self.log_level not in LOG_LEVELS:
@@ -45,7 +54,7 @@ class Settings:
             raise StartupError("api_base_url must be https (or loopback http for the emulator)")
         if not 0 < self.poll_timeout <= 60:
             raise StartupError("poll_timeout must be between 1 and 60 seconds")
-        limit = 1000.0 if self.paid_broadcast else 30.0
+        limit = self.telegram_rate_limit
         if not 0 < self.broadcast_rate <= limit:
             raise StartupError(f"broadcast_rate must be above 0 and at most {limit:g}")
         if not 0 <= self.partner_api_port <= 65535:
@@ -123,4 +132,6 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         if env_name in os.environ:
             values[name] = _coerce(name, os.environ[env_name])
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if values.get("paid_broadcast") and "broadcast_rate" not in values:
+        values["broadcast_rate"] = PAID_BROADCAST_RATE
     return replace(Settings(), **values).check()

@@ -7,7 +7,11 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot.config import load_settings
 from bot.emulator.server import EmulatorServer
+from bot.errors import StartupError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,3 +97,20 @@ async def test_try_script_walks_to_the_menu_in_french(tmp_path: Path) -> None:
     )
     assert code == 0, err
     assert "Que voulez-vous faire ?" in out
+
+
+def test_paid_broadcasts_default_to_just_under_telegrams_paid_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in list(os.environ):
+        if name.startswith(("WAYMARK_", "TELEGRAM_")):
+            monkeypatch.delenv(name)
+    assert load_settings().broadcast_rate == 29
+    monkeypatch.setenv("WAYMARK_PAID_BROADCAST", "true")
+    paid = load_settings()
+    assert paid.broadcast_rate == 970 and paid.telegram_rate_limit == 1000
+    monkeypatch.setenv("WAYMARK_BROADCAST_RATE", "500")
+    assert load_settings().broadcast_rate == 500, "an operator's own rate is kept"
+    monkeypatch.setenv("WAYMARK_BROADCAST_RATE", "1001")
+    with pytest.raises(StartupError, match="at most 1000"):
+        load_settings()
