@@ -2,7 +2,9 @@
 
 One handler: a button press edits the pressed message and answers the press, the same two Bot API
 calls a Waymark menu press makes. Same concurrency as Waymark (64 updates at once).
-`python -m bench.echo_bot BASE_URL` prints `READY` once it polls; SIGTERM stops it.
+`python -m bench.echo_bot BASE_URL [httpx|aiohttp]` prints `READY` once it polls; SIGTERM stops it.
+httpx is PTB's own transport; aiohttp is Waymark's (bot/telegram/http_client.py), so the two runs
+separate what Waymark costs from what its transport saves.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes
 
 from bench.procs import POLL_TIMEOUT, TOKEN
+from bot.telegram.http_client import AiohttpRequest
 
 CONCURRENT_UPDATES = 64  # what bot.app.Waymark uses
 _count = itertools.count(1)
@@ -30,14 +33,13 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
 
 
-async def serve(base_url: str) -> None:
-    app = (
-        ApplicationBuilder()
-        .token(TOKEN)
-        .base_url(base_url)
-        .concurrent_updates(CONCURRENT_UPDATES)
-        .build()
-    )
+async def serve(base_url: str, transport: str) -> None:
+    builder = ApplicationBuilder().token(TOKEN).base_url(base_url)
+    if transport == "aiohttp":
+        builder = builder.request(AiohttpRequest()).get_updates_request(
+            AiohttpRequest(connection_pool_size=1)
+        )
+    app = builder.concurrent_updates(CONCURRENT_UPDATES).build()
     app.add_handler(CallbackQueryHandler(on_press))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -55,7 +57,7 @@ async def serve(base_url: str) -> None:
 
 
 def main() -> int:
-    asyncio.run(serve(sys.argv[1]))
+    asyncio.run(serve(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "httpx"))
     return 0
 
 

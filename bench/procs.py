@@ -229,12 +229,12 @@ async def start_waymark(
     return proc
 
 
-async def start_echo_bot(workdir: Path, emulator_url: str) -> Proc:
+async def start_echo_bot(workdir: Path, emulator_url: str, transport: str = "httpx") -> Proc:
     proc = Proc(
         "echo-bot",
-        [sys.executable, "-m", "bench.echo_bot", f"{emulator_url}/bot"],
+        [sys.executable, "-m", "bench.echo_bot", f"{emulator_url}/bot", transport],
         clean_env(),
-        workdir / "echo-bot.log",
+        workdir / f"echo-bot-{transport}.log",
     )
     await proc.start(pipe_stdout=True)
     await proc.read_line("READY")

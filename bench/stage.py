@@ -175,11 +175,11 @@ class Stage:
         await self._polling(mark)
         return proc
 
-    async def start_echo_bot(self) -> Proc:
+    async def start_echo_bot(self, transport: str = "httpx") -> Proc:
         await self.stop_bot()
         await self.follower.poll()
         mark = self.follower.seq
-        self.bot = await start_echo_bot(self.dir, self.url)
+        self.bot = await start_echo_bot(self.dir, self.url, transport)
         await self._polling(mark)
         return self.bot
 
