@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from types import TracebackType
 
@@ -109,6 +110,12 @@ class Waymark:
         await self.application.updater.start_polling(
             timeout=self.settings.poll_timeout, drop_pending_updates=False
         )
+        # Everything loaded so far (catalogs, guides, the libraries) lives as long as the
+        # process: freezing it keeps the garbage collector from rescanning it, whose full passes
+        # stopped the event loop for 35-60 ms during a paid broadcast, long enough to squeeze
+        # the requests that waited into a burst (bench/RESULTS.md).
+        gc.collect()
+        gc.freeze()
         self.broadcaster.start()
         self._jobs.append(asyncio.create_task(self._expiry_job(), name="waymark-expiry"))
         self._jobs.append(asyncio.create_task(self._retention_job(), name="waymark-retention"))
