@@ -148,6 +148,7 @@ def test_rewritten_guide_field_is_matched_by_its_context(project: Path) -> None:
         entry = catalog.get(old, context)
         if entry is not None and tools.is_translated(entry) and not entry.fuzzy:
             had.add(lang)
+    [before] = [row for row in tools.status(project) if row.lang == "uk"]
     guide.write_text(guide.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
     tools.extract(project)
     results = {r.lang: r for r in tools.update(project)}
@@ -158,7 +159,9 @@ def test_rewritten_guide_field_is_matched_by_its_context(project: Path) -> None:
     entry = catalog.get(new, context)
     assert entry is not None and entry.fuzzy and entry.previous_id == [old]
     [uk] = [row for row in tools.status(project) if row.lang == "uk"]
-    assert uk.content.fuzzy == 1 and uk.interface.fuzzy == 0
+    # Exactly one more content string needs a check (the shipped catalogs may already hold some).
+    assert uk.content.fuzzy == before.content.fuzzy + 1
+    assert uk.interface.fuzzy == before.interface.fuzzy == 0
 
 
 def test_extract_is_deterministic(project: Path) -> None:
