@@ -102,16 +102,17 @@ class SendLimiter:
             generation = self.generation
             if slot > now:
                 await asyncio.sleep(slot - now)
-            now = self._clock()
-            if generation != self.generation or now < self._pause_until:
-                continue  # a 429 came while this send waited: take a slot after the pause
-            self._trim(now)
-            if len(self._window) >= self.capacity:
-                # Sends bunched after a late wake-up: the window is what Telegram would see.
+            while True:
+                now = self._clock()
+                if generation != self.generation or now < self._pause_until:
+                    break  # a 429 came while this send waited: take a slot after the pause
+                self._trim(now)
+                if len(self._window) < self.capacity:
+                    self._window.append(now)
+                    return generation
+                # The window is what Telegram would see: wait for room in it, keeping this
+                # send's place (taking a new slot would drop one from the schedule).
                 await asyncio.sleep(self._window[0] + self.window - now)
-                continue
-            self._window.append(now)
-            return generation
 
     def _claim_chat(self, chat_id: int, now: float) -> None:
         self._chat_free[chat_id] = now + self.per_chat_interval
