@@ -231,7 +231,6 @@ class Broadcaster:
             subject, tr, partner_name=partner, area=area, quiet=record.quiet, kind=kind
         )
         chat_id = record.chat_id
-        paid = self.paid or None
         earlier = None
         if kind in ("cancel", "update") and target:
             earlier = await self.store.outbox.message_of(target, row.user_id)
@@ -250,30 +249,24 @@ class Broadcaster:
             else ""
         )
 
-        common: dict[str, object] = {"chat_id": chat_id, "parse_mode": ParseMode.HTML}
-        if earlier is None:
-            common["disable_notification"] = silent
-            if paid:
-                common["allow_paid_broadcast"] = True
+        base: dict[str, object] = {"chat_id": chat_id, "parse_mode": ParseMode.HTML}
+        new = {**base, "disable_notification": silent}
+        if self.paid:
+            new["allow_paid_broadcast"] = True
 
         async def send() -> int:
             if earlier is not None:
-                with contextlib.suppress(BadRequest):
+                with contextlib.suppress(BadRequest):  # too old or deleted: a new message
                     edited = await self._call(
-                        "editmessagetext", {**common, "message_id": earlier, "text": text}
+                        "editmessagetext", {**base, "message_id": earlier, "text": text}
                     )
                     return int(edited["message_id"]) if isinstance(edited, dict) else earlier
-                common["disable_notification"] = silent
-                if paid:
-                    common["allow_paid_broadcast"] = True
             if media is not None:
                 # One message: the image blurred as a spoiler, the warning as its caption.
-                sent = await self._call(
-                    "sendphoto",
-                    {**common, "photo": media.url, "caption": caption, "has_spoiler": True},
-                )
+                photo = {"photo": media.url, "caption": caption, "has_spoiler": True}
+                sent = await self._call("sendphoto", {**new, **photo})
             else:
-                sent = await self._call("sendmessage", {**common, "text": text})
+                sent = await self._call("sendmessage", {**new, "text": text})
             return int(sent["message_id"])
 
         return send
