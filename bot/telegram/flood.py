@@ -24,7 +24,7 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_patiently(
             context,
             chat.id,
-            tr._(
+            text=tr._(
                 "You are sending a lot very fast. Waymark will not answer for a minute, "
                 "then everything works again."
             ),

@@ -16,7 +16,9 @@ from telegram.ext import BaseRateLimiter
 from bot.alerts.broadcaster import BROADCAST
 from bot.alerts.ratelimit import SendLimiter
 
-COUNTED = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendVideo", "copyMessage"})
+# Lower case: the Bot API matches method names case-insensitively, and Waymark's own screens call
+# do_api_request("sendmessage", ...).
+COUNTED = frozenset({"sendmessage", "sendphoto", "senddocument", "sendvideo", "copymessage"})
 
 
 class SharedLimiterHook(BaseRateLimiter[str]):
@@ -38,7 +40,7 @@ class SharedLimiterHook(BaseRateLimiter[str]):
         data: dict[str, Any],
         rate_limit_args: str | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if rate_limit_args != BROADCAST and endpoint in COUNTED:
+        if rate_limit_args != BROADCAST and endpoint.lower() in COUNTED:
             self.limiter.note_interactive()
         generation = self.limiter.generation
         try:

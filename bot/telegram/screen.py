@@ -3,17 +3,22 @@
 A screen is plain data (text and buttons) built from the user's state. Showing it happens only
 here: edit the living message in place when a button was pressed, otherwise send a new one and
 delete the old, so the chat holds as little as possible if a phone is seized.
+
+Screens are sent as plain JSON and Telegram's answer is kept as JSON: PTB would build a Message,
+with an object for each of its buttons, from every answer only for its message_id, and that was
+the largest cost of a button press (bench/RESULTS.md, throughput).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import ContextTypes
@@ -27,6 +32,10 @@ log = logging.getLogger(__name__)
 
 DELETE_WINDOW_HOURS = 47  # Telegram allows 48; keep an hour of margin for clock skew
 MAX_INTERACTIVE_WAIT = 10.0  # seconds; a longer 429 is better reported than waited out
+# The Bot API matches method names case-insensitively; PTB asks callers to use its own methods
+# instead of do_api_request only for the names it defines, which these are not.
+SEND = "sendmessage"
+EDIT = "editmessagetext"
 
 
 @dataclass(frozen=True)
@@ -35,11 +44,12 @@ class Button:
     callback: Callback | None = None
     url: str | None = None
 
-    def to_telegram(self) -> InlineKeyboardButton:
+    def to_telegram(self) -> dict[str, str]:
+        """The Bot API's InlineKeyboardButton."""
         if self.url:
-            return InlineKeyboardButton(self.label, url=self.url)
+            return {"text": self.label, "url": self.url}
         assert self.callback is not None
-        return InlineKeyboardButton(self.label, callback_data=self.callback.encode())
+        return {"text": self.label, "callback_data": self.callback.encode()}
 
 
 @dataclass(frozen=True)
@@ -47,8 +57,10 @@ class Screen:
     text: str  # Telegram HTML
     rows: list[list[Button]] = field(default_factory=list)
 
-    def markup(self) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup([[b.to_telegram() for b in row] for row in self.rows])
+    def markup(self) -> str:
+        """The Bot API's InlineKeyboardMarkup, as the JSON the request carries."""
+        rows = [[b.to_telegram() for b in row] for row in self.rows]
+        return json.dumps({"inline_keyboard": rows}, ensure_ascii=False, separators=(",", ":"))
 
 
 def pressed_message(update: Update) -> Message | None:
@@ -76,10 +88,12 @@ async def show(
     edit: Message | None = None,
 ) -> None:
     """Show a screen as the living message; persist where it lives if the user has a record."""
+    content = {"text": screen.text, "parse_mode": ParseMode.HTML, "reply_markup": screen.markup()}
     if edit is not None:
         try:
-            await edit.edit_text(
-                screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.markup()
+            await context.bot.do_api_request(
+                EDIT,
+                api_kwargs={"chat_id": edit.chat_id, "message_id": edit.message_id, **content},
             )
             return
         except BadRequest as exc:
@@ -87,9 +101,7 @@ async def show(
                 return
             # The message is gone or too old to edit: fall through and send a fresh one.
     try:
-        sent = await send_patiently(
-            context, chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.markup()
-        )
+        sent_id = await send_patiently(context, chat_id, **content)
     except Forbidden:
         # The person blocked the bot: keep nothing about them.
         await services(context).store.users.forget(chat_id)
@@ -98,25 +110,26 @@ async def show(
     if record is None:
         return
     old_id, old_hour = record.screen_id, record.screen_hour
-    record.screen_id, record.screen_hour = sent.message_id, now_hour()
+    record.screen_id, record.screen_hour = sent_id, now_hour()
     await services(context).store.users.save(record)
-    if old_id is not None and old_id != sent.message_id:
+    if old_id is not None and old_id != sent_id:
         await delete_quietly(context, chat_id, old_id, old_hour)
 
 
-async def send_patiently(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, **kwargs: Any
-) -> Message:
-    """Send a reply, waiting out one short 429 (Telegram's per-chat limit) instead of failing."""
+async def send_patiently(context: ContextTypes.DEFAULT_TYPE, chat_id: int, **content: Any) -> int:
+    """Send a reply, waiting out one short 429 (Telegram's per-chat limit) instead of failing;
+    returns its message id."""
+    params = {"chat_id": chat_id, **content}
     try:
-        return await context.bot.send_message(chat_id, text, **kwargs)
+        sent = await context.bot.do_api_request(SEND, api_kwargs=params)
     except RetryAfter as exc:
         retry = exc.retry_after
         seconds = float(retry if isinstance(retry, int | float) else retry.total_seconds())
         if seconds > MAX_INTERACTIVE_WAIT:
             raise
         await asyncio.sleep(seconds)
-        return await context.bot.send_message(chat_id, text, **kwargs)
+        sent = await context.bot.do_api_request(SEND, api_kwargs=params)
+    return int(sent["message_id"])
 
 
 async def delete_quietly(
