@@ -53,9 +53,13 @@ class Waymark:
         except BaseException:
             self.store.close()
             raise
-        self.limiter = SendLimiter(settings.broadcast_rate, limit=settings.telegram_rate_limit)
         pool = settings.broadcast_concurrency
         self.people = PeopleFirst(64)
+        self.limiter = SendLimiter(
+            settings.broadcast_rate,
+            limit=settings.telegram_rate_limit,
+            yield_to=self.people.yield_to_people,
+        )
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(settings.token)
@@ -74,7 +78,6 @@ class Waymark:
             self.limiter,
             concurrency=settings.broadcast_concurrency,
             paid=settings.paid_broadcast,
-            yield_to_people=self.people.yield_to_people,
         )
         self.vetting = Vetting(self.store, self.regions, self.broadcaster.wake)
         self.services = Services(

@@ -77,3 +77,25 @@ async def test_interactive_replies_take_their_share_of_the_second() -> None:
     started = time.monotonic()
     await limiter.acquire(chat_id=1)
     assert time.monotonic() - started >= 0.9, "the broadcast waited for the replies' second"
+
+
+async def test_a_due_send_waits_for_people_before_its_grant() -> None:
+    busy = asyncio.Event()
+    order: list[str] = []
+
+    async def people_are_done() -> None:
+        await busy.wait()
+
+    limiter = SendLimiter(100.0, limit=1000.0, yield_to=people_are_done)
+
+    async def send() -> None:
+        await limiter.acquire(chat_id=1)
+        order.append("warning sent")
+
+    sending = asyncio.create_task(send())
+    await asyncio.sleep(0.05)
+    assert order == [], "the send waited while a person was being answered"
+    order.append("person answered")
+    busy.set()
+    await sending
+    assert order == ["person answered", "warning sent"]

@@ -35,10 +35,6 @@ CAPTION_LIMIT = 1024
 BROADCAST = "broadcast"  # rate_limit_args marking sends that already waited in the limiter
 
 
-async def _no_one_waiting() -> None:
-    return None
-
-
 class Broadcaster:
     def __init__(
         self,
@@ -50,7 +46,6 @@ class Broadcaster:
         *,
         concurrency: int = 16,
         paid: bool = False,
-        yield_to_people: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.bot = bot
@@ -60,7 +55,6 @@ class Broadcaster:
         self.concurrency = concurrency
         self._claim_batch = max(1, concurrency // 4)
         self.paid = paid
-        self._yield_to_people = yield_to_people or _no_one_waiting
         self._partner_names: dict[str, str] = {}  # a partner's name is fixed at registration
         # When people were deleted (/forget, blocked): a row claimed before that is never sent.
         self._forgotten: dict[bytes, float] = {}
@@ -178,7 +172,6 @@ class Broadcaster:
         # and steady.
         send = await self._prepare(alert, record, row)
         for attempt in range(MAX_NETWORK_TRIES):
-            await self._yield_to_people()
             generation = await self.limiter.acquire(record.chat_id)
             if self._forgotten.get(row.user_id, -1.0) >= claimed_at:
                 await self.store.outbox.finish(row, "cancelled", reason="forgotten")

@@ -7,7 +7,8 @@
   second (limit/rate: 1.034 s at 29 of 30/s). Arrivals then stay within the limit for any jitter
   up to that margin, and the window never slows a steady pace.
 - Interactive replies are never delayed: they are only counted, so a broadcast yields the slots
-  they take and a person pressing a button is answered at once.
+  they take and a person pressing a button is answered at once. While a person's update is being
+  handled, a broadcast send due now waits (boundedly) before its grant.
 - Per chat: at most one broadcast message per chat per second.
 - A 429 pauses every broadcast send for `retry_after`, once: answers to requests that were already
   in flight when the pause began do not extend it.
@@ -19,7 +20,7 @@ import asyncio
 import math
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 MAX_ARRIVAL_JITTER = 0.25  # seconds; the longest window is 1.25 s
 
@@ -32,8 +33,10 @@ class SendLimiter:
         limit: float | None = None,
         per_chat_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        yield_to: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.limit = limit
+        self._yield_to = yield_to
         self.set_rate(rate)
         self.per_chat_interval = per_chat_interval
         self._clock = clock
@@ -102,6 +105,10 @@ class SendLimiter:
             generation = self.generation
             if slot > now:
                 await asyncio.sleep(slot - now)
+            if self._yield_to is not None:
+                # People first (bot/telegram/people_first.py): waiting here, before the grant is
+                # recorded, keeps what Telegram sees consistent with the window below.
+                await self._yield_to()
             while True:
                 now = self._clock()
                 if generation != self.generation or now < self._pause_until:

@@ -2,8 +2,8 @@
 
 During a paid broadcast the loop is busy with hundreds of sends a second, and a person's button
 press waits its turn behind them (p99 71 ms in bench/RESULTS.md). The update processor counts the
-updates being handled; the broadcaster waits, briefly and boundedly, while any are, so a person in
-danger is answered first and a warning is delayed by milliseconds at most.
+updates being handled; the limiter holds broadcast sends that are due, briefly and boundedly,
+while any are, so a person in danger is answered first and a warning is delayed by milliseconds.
 """
 
 from __future__ import annotations
