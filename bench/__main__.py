@@ -101,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             command=command.strip(),
             minutes=minutes,
             machine_at_start=machine,
+            only=args.only or (),
         )
         report.append(text)
         log(f"appended to {report.RESULTS}")

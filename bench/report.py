@@ -133,9 +133,12 @@ def section(
     command: str,
     minutes: float,
     machine_at_start: str,
+    only: Sequence[str] = (),
 ) -> str:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     mode = "quick (smoke test)" if quick else "full"
+    if only:
+        mode += f", only {', '.join(only)}"
     lines = [
         f"## {now} — {mode}",
         "",
