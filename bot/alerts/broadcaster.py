@@ -21,6 +21,7 @@ from telegram.ext import ExtBot
 from bot.alerts.lifecycle import Alert
 from bot.alerts.ratelimit import SendLimiter
 from bot.alerts.render import render_alert
+from bot.bot_methods import EDIT_MESSAGE_TEXT, SEND_MESSAGE, SEND_PHOTO
 from bot.i18n.catalogs import Catalogs
 from bot.regions import Regions
 from bot.store.outbox import OutboxRow
@@ -129,13 +130,7 @@ class Broadcaster:
                     )
 
     async def _call(self, method: str, params: dict[str, object]) -> Any:
-        """One Bot API call, answered as plain JSON.
-
-        PTB's send_message builds a full Message from every answer (a third of a paid broadcast's
-        CPU) only for its message_id. Method names are lower-case on purpose: the Bot API matches
-        them case-insensitively, and PTB asks callers to use its own method instead of
-        do_api_request only for the names it defines.
-        """
+        """One Bot API call, answered as plain JSON (see bot/bot_methods.py)."""
         return await self.bot.do_api_request(method, api_kwargs=params, rate_limit_args=BROADCAST)
 
     async def _finish_sending_alerts(self) -> None:
@@ -251,15 +246,15 @@ class Broadcaster:
             if earlier is not None:
                 with contextlib.suppress(BadRequest):  # too old or deleted: a new message
                     edited = await self._call(
-                        "editmessagetext", {**base, "message_id": earlier, "text": text}
+                        EDIT_MESSAGE_TEXT, {**base, "message_id": earlier, "text": text}
                     )
                     return int(edited["message_id"]) if isinstance(edited, dict) else earlier
             if media is not None:
                 # One message: the image blurred as a spoiler, the warning as its caption.
                 photo = {"photo": media.url, "caption": caption, "has_spoiler": True}
-                sent = await self._call("sendphoto", {**new, **photo})
+                sent = await self._call(SEND_PHOTO, {**new, **photo})
             else:
-                sent = await self._call("sendmessage", {**new, "text": text})
+                sent = await self._call(SEND_MESSAGE, {**new, "text": text})
             return int(sent["message_id"])
 
         return send

@@ -15,10 +15,7 @@ from telegram.ext import BaseRateLimiter
 
 from bot.alerts.broadcaster import BROADCAST
 from bot.alerts.ratelimit import SendLimiter
-
-# Lower case: the Bot API matches method names case-insensitively, and Waymark's own screens call
-# do_api_request("sendmessage", ...).
-COUNTED = frozenset({"sendmessage", "sendphoto", "senddocument", "sendvideo", "copymessage"})
+from bot.bot_methods import COUNTED
 
 
 class SharedLimiterHook(BaseRateLimiter[str]):

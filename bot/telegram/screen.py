@@ -4,9 +4,8 @@ A screen is plain data (text and buttons) built from the user's state. Showing i
 here: edit the living message in place when a button was pressed, otherwise send a new one and
 delete the old, so the chat holds as little as possible if a phone is seized.
 
-Screens are sent as plain JSON and Telegram's answer is kept as JSON: PTB would build a Message,
-with an object for each of its buttons, from every answer only for its message_id, and that was
-the largest cost of a button press (bench/RESULTS.md, throughput).
+Screens are sent as plain JSON and Telegram's answer is kept as JSON (see bot/bot_methods.py): PTB
+would build a Message, with an object for each of its buttons, from every answer.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import ContextTypes
 
+from bot.bot_methods import EDIT_MESSAGE_TEXT, SEND_MESSAGE
 from bot.i18n.catalogs import Translator
 from bot.store.records import UserRecord
 from bot.telegram.callbacks import Callback
@@ -32,10 +32,6 @@ log = logging.getLogger(__name__)
 
 DELETE_WINDOW_HOURS = 47  # Telegram allows 48; keep an hour of margin for clock skew
 MAX_INTERACTIVE_WAIT = 10.0  # seconds; a longer 429 is better reported than waited out
-# The Bot API matches method names case-insensitively; PTB asks callers to use its own methods
-# instead of do_api_request only for the names it defines, which these are not.
-SEND = "sendmessage"
-EDIT = "editmessagetext"
 
 
 @dataclass(frozen=True)
@@ -92,7 +88,7 @@ async def show(
     if edit is not None:
         try:
             await context.bot.do_api_request(
-                EDIT,
+                EDIT_MESSAGE_TEXT,
                 api_kwargs={"chat_id": edit.chat_id, "message_id": edit.message_id, **content},
             )
             return
@@ -121,14 +117,14 @@ async def send_patiently(context: ContextTypes.DEFAULT_TYPE, chat_id: int, **con
     returns its message id."""
     params = {"chat_id": chat_id, **content}
     try:
-        sent = await context.bot.do_api_request(SEND, api_kwargs=params)
+        sent = await context.bot.do_api_request(SEND_MESSAGE, api_kwargs=params)
     except RetryAfter as exc:
         retry = exc.retry_after
         seconds = float(retry if isinstance(retry, int | float) else retry.total_seconds())
         if seconds > MAX_INTERACTIVE_WAIT:
             raise
         await asyncio.sleep(seconds)
-        sent = await context.bot.do_api_request(SEND, api_kwargs=params)
+        sent = await context.bot.do_api_request(SEND_MESSAGE, api_kwargs=params)
     return int(sent["message_id"])
 
 
