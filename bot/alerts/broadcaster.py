@@ -21,7 +21,7 @@ from telegram.ext import ExtBot
 from bot.alerts.lifecycle import Alert
 from bot.alerts.ratelimit import SendLimiter
 from bot.alerts.render import render_alert
-from bot.bot_methods import EDIT_MESSAGE_TEXT, SEND_MESSAGE, SEND_PHOTO
+from bot.bot_methods import EDIT_MESSAGE_TEXT, SEND_MESSAGE, SEND_PHOTO, retry_seconds
 from bot.i18n.catalogs import Catalogs
 from bot.regions import Regions
 from bot.store.outbox import OutboxRow
@@ -174,9 +174,7 @@ class Broadcaster:
             try:
                 message_id = await send()
             except RetryAfter as exc:
-                retry = exc.retry_after
-                seconds = retry if isinstance(retry, int | float) else retry.total_seconds()
-                self.limiter.retry_after(generation, float(seconds))
+                self.limiter.retry_after(generation, retry_seconds(exc))
                 continue
             except Forbidden:
                 await self.store.users.forget_row(row.user_id, keep_deliveries=True)

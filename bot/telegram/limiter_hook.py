@@ -15,7 +15,7 @@ from telegram.ext import BaseRateLimiter
 
 from bot.alerts.broadcaster import BROADCAST
 from bot.alerts.ratelimit import SendLimiter
-from bot.bot_methods import COUNTED
+from bot.bot_methods import COUNTED, retry_seconds
 
 
 class SharedLimiterHook(BaseRateLimiter[str]):
@@ -44,7 +44,5 @@ class SharedLimiterHook(BaseRateLimiter[str]):
             return await callback(*args, **kwargs)
         except RetryAfter as exc:
             if rate_limit_args != BROADCAST:
-                retry = exc.retry_after
-                seconds = retry if isinstance(retry, int | float) else retry.total_seconds()
-                self.limiter.retry_after(generation, float(seconds))
+                self.limiter.retry_after(generation, retry_seconds(exc))
             raise

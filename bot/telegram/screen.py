@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import ContextTypes
 
-from bot.bot_methods import EDIT_MESSAGE_TEXT, SEND_MESSAGE
+from bot.bot_methods import EDIT_MESSAGE_TEXT, SEND_MESSAGE, retry_seconds
 from bot.i18n.catalogs import Translator
 from bot.store.records import UserRecord
 from bot.telegram.callbacks import Callback
@@ -119,8 +119,7 @@ async def send_patiently(context: ContextTypes.DEFAULT_TYPE, chat_id: int, **con
     try:
         sent = await context.bot.do_api_request(SEND_MESSAGE, api_kwargs=params)
     except RetryAfter as exc:
-        retry = exc.retry_after
-        seconds = float(retry if isinstance(retry, int | float) else retry.total_seconds())
+        seconds = retry_seconds(exc)
         if seconds > MAX_INTERACTIVE_WAIT:
             raise
         await asyncio.sleep(seconds)
