@@ -43,6 +43,16 @@ class _Finish:
     done: asyncio.Future[None]
 
 
+def _settle(batch: list[_Finish], error: Exception | None) -> None:
+    for f in batch:
+        if f.done.done():
+            continue
+        if error is None:
+            f.done.set_result(None)
+        else:
+            f.done.set_exception(error)
+
+
 @dataclass
 class DeliveryStats:
     queued: int = 0
@@ -208,17 +218,13 @@ class Outbox:
 
             try:
                 await self._db.write(update)
-            except BaseException as exc:
-                for f in batch:
-                    if not f.done.done():
-                        f.done.set_exception(exc if isinstance(exc, Exception) else
-                                             RuntimeError("commit interrupted"))
-                if not isinstance(exc, Exception):
-                    raise
+            except Exception as exc:
+                _settle(batch, exc)  # each waiting caller sees the failure; the next batch goes on
                 continue
-            for f in batch:
-                if not f.done.done():
-                    f.done.set_result(None)
+            except BaseException:
+                _settle(batch, RuntimeError("commit interrupted"))
+                raise
+            _settle(batch, None)
 
     async def requeue(self, row: OutboxRow) -> None:
         await self.finish(row, "queued")
